@@ -1,0 +1,37 @@
+# The two commands of the README: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test install lint clean
+
+$(STAMP): pyproject.toml
+	@echo ">> creating the virtual environment in $(VENV) and installing mri-search (about 3 minutes the first time)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[dev]' 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+	$(BIN)/python -c "import mri_search, torch, pydicom, nibabel" && touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	@echo ">> generating a small synthetic MRI archive (DICOM + NIfTI + reports) in demo_out/archive"
+	$(BIN)/mri-search synth demo_out/archive --studies 12 --seed 7 --format both --overwrite
+	@echo ">> summarising what was written"
+	$(BIN)/mri-search synth-summary demo_out/archive
+	@echo ">> drawing the phantom gallery to demo_out/gallery.png"
+	$(BIN)/mri-search synth demo_out/preview --preview --seed 7 --overwrite
+	@echo ">> done: see demo_out/"
+
+lint: $(STAMP)
+	$(BIN)/lint-imports
+
+test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf demo_out .pytest_cache

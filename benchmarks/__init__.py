@@ -1,0 +1,1 @@
+"""Benchmarks: retrieval metrics and generator audits; builds on mri_search only."""

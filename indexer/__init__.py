@@ -1,0 +1,1 @@
+"""Bulk indexer into Qdrant and Parquet; builds on mri_search only."""

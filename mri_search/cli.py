@@ -1,0 +1,113 @@
+"""The ``mri-search`` command line: a thin Typer layer.
+
+Each command builds one config dataclass and calls one ``run_*`` function. Heavy libraries are imported inside the
+commands so that ``mri-search --help`` stays instant. User mistakes exit with code 2 and a one-line message, never a
+stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+
+app = typer.Typer(
+    name="mri-search",
+    help="Find MRI scans by what they show: synthetic archives, 3D MRI/report encoders, Qdrant search, benchmarks.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mri-search {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Print the version and exit.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug detail to stderr.")] = False,
+) -> None:
+    """mri-search: find MRI scans by what they show."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(message)s")
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Argument(help="Folder to write the archive into.")],
+    studies: Annotated[int, typer.Option("--studies", "-n", help="Number of studies to generate.")] = 20,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same archive, byte for byte.")] = 0,
+    format: Annotated[str, typer.Option("--format", help="dicom, nifti or both.")] = "both",
+    regions: Annotated[Optional[str], typer.Option(
+        help="Comma-separated body regions to draw from (default: all). "
+             "brain, head_neck, spine, breast, chest, abdomen, pelvis, knee, shoulder.")] = None,
+    workers: Annotated[int, typer.Option(help="Parallel worker processes (studies are independent).")] = 1,
+    enhanced_fraction: Annotated[float, typer.Option(
+        help="Fraction of DICOM series written as one enhanced multi-frame file instead of one file per slice.")] = 0.2,
+    report_csv: Annotated[bool, typer.Option(
+        help="Also write reports.csv keyed by accession number and StudyInstanceUID.")] = True,
+    preview: Annotated[bool, typer.Option(
+        "--preview", help="Write gallery.png (mid-slices per region and sequence, with tumour cases) instead of "
+                          "an archive.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace OUT if it already holds an archive.")] = False,
+) -> None:
+    """Generate a realistic synthetic MRI archive (DICOM and/or NIfTI, reports, ground-truth manifest).
+
+    The manifest OUT/manifest.parquet is ground truth for tests and benchmarks; indexers must not read it.
+    """
+    from .synth.config import SynthConfig
+
+    try:
+        cfg = SynthConfig(out=out, studies=studies, seed=seed, format=format,
+                          regions=tuple(r.strip() for r in regions.split(",")) if regions else None,
+                          workers=workers, enhanced_fraction=enhanced_fraction, report_csv=report_csv,
+                          overwrite=overwrite)
+        cfg.validate(preview=preview)
+    except ValueError as e:
+        _fail(str(e))
+    if preview:
+        from .synth.preview import run_preview
+
+        path = run_preview(cfg)
+        typer.echo(f"gallery written to {path}")
+        return
+    from .synth.archive import run_synth
+
+    try:
+        summary = run_synth(cfg)
+    except (ValueError, FileExistsError) as e:
+        _fail(str(e))
+    typer.echo(summary.describe())
+
+
+@app.command("synth-summary")
+def synth_summary(
+    archive: Annotated[Path, typer.Argument(help="An archive written by `mri-search synth`.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Summarise a generated archive from its manifest: studies, series, regions, sequences, findings."""
+    from .synth.summary import summarize
+
+    try:
+        text = summarize(archive, as_json=json_out)
+    except (ValueError, FileNotFoundError) as e:
+        _fail(str(e))
+    typer.echo(text)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

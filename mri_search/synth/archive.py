@@ -1,0 +1,299 @@
+"""Generate a whole archive: studies in parallel, files on disk, ground-truth manifest and reports.
+
+Layout written under ``OUT``::
+
+    dicom/<PatientID>/<StudyDate>_<Accession>/...        one study, named by one of four export styles
+    dicom/<PatientID>/<StudyDate>_<Accession>/report.txt the report beside its study
+    nifti/sub-<PatientID>/ses-<StudyDate>/{anat,dwi}/... BIDS-style .nii.gz + .json sidecars (+ report.txt)
+    reports.csv                                          optional: reports keyed by accession and StudyInstanceUID
+    manifest.parquet                                     ground truth, one row per series: NOT for the indexer
+    label_table.csv                                      tissue labels of label maps (with --label-maps)
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from . import planner
+from .acquisition import acquire, adc_map, grid_points, tissue_maps
+from .catalog import KINDS
+from .config import SynthConfig
+from .manifest import write_manifest
+from .regions import region_module
+from .reports import indication, write_report
+from .tissues import label_table
+from .types import StudyPlan
+from .writers import write_dicom_series, write_nifti_series
+
+log = logging.getLogger(__name__)
+EXPORT_STYLES = (("dicomdir", 0.3), ("uid", 0.25), ("descriptive", 0.3), ("flat", 0.15))
+FOLLOW_UP_RATE = 0.1  # share of studies that are a follow-up of the previous study's patient [E]
+BASE_DATE = date(2019, 1, 7)
+
+
+@dataclass
+class StudyResult:
+    """What one generated study contributes to the archive-level outputs."""
+
+    rows: list[dict]
+    report_row: dict
+    seconds: float
+
+
+@dataclass
+class SynthSummary:
+    """Counts of a finished run, for the CLI."""
+
+    out: Path
+    studies: int
+    series: int
+    patients: int
+    seconds: float
+    by_region: dict[str, int] = field(default_factory=dict)
+    by_split: dict[str, int] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """Human summary."""
+        regions = ", ".join(f"{k} {v}" for k, v in sorted(self.by_region.items()))
+        splits = ", ".join(f"{k} {v}" for k, v in sorted(self.by_split.items()))
+        return (f"wrote {self.studies} studies / {self.series} series / {self.patients} patients to {self.out} "
+                f"in {self.seconds:.1f} s\n  studies per region: {regions}\n  patients per split: {splits}\n"
+                f"  ground truth: {self.out / 'manifest.parquet'} (for tests and benchmarks only)")
+
+
+def _coin(seed: int, index: int, salt: str) -> float:
+    h = hashlib.sha256(f"{seed}:{index}:{salt}".encode()).digest()
+    return int.from_bytes(h[:8], "big") / 2**64
+
+
+def _is_follow_up(seed: int, index: int) -> bool:
+    return index > 0 and _coin(seed, index, "follow") < FOLLOW_UP_RATE
+
+
+def study_identity(cfg: SynthConfig, index: int) -> tuple[str, int, str]:
+    """(region, patient number, study date YYYYMMDD) of study ``index``, without generating anything."""
+    regions = cfg.region_list
+    order = np.random.default_rng([cfg.seed, 424242]).permutation(len(regions))
+    if _is_follow_up(cfg.seed, index):
+        region, number, prev = study_identity(cfg, index - 1)
+        d = date(int(prev[:4]), int(prev[4:6]), int(prev[6:])) + timedelta(days=90 + int(300 * _coin(cfg.seed, index,
+                                                                                                   "gap")))
+        return region, number, d.strftime("%Y%m%d")
+    region = regions[order[index % len(regions)]]
+    d = BASE_DATE + timedelta(days=int(_coin(cfg.seed, index, "date") * 2000))
+    return region, index, d.strftime("%Y%m%d")
+
+
+def build_plan(cfg: SynthConfig, index: int):
+    """Draw study ``index``: its plan, its phantom and each series' timing."""
+    region, number, study_date = study_identity(cfg, index)
+    patient = planner.draw_patient(cfg.seed, number, region, study_date)
+    anat_rng = np.random.default_rng([cfg.seed, 77, number])  # same patient -> same anatomy and findings
+    rng = np.random.default_rng([cfg.seed, index])
+    module = region_module(region)
+    if region == "pelvis":
+        subregion = "pelvis_prostate" if patient.sex == "M" else "pelvis_female"
+    else:
+        subregion = planner.pick(anat_rng, planner.SUBREGIONS_OF[region])
+    side = ("left", "right")[int(anat_rng.integers(2))] if region in ("knee", "shoulder") else None
+    lesions, incidentals = module.sample_findings(patient, subregion, anat_rng)
+    phantom = module.build(patient, subregion, lesions, incidentals, anat_rng, side=side)
+    vendor, model, field_t = planner.draw_scanner(rng)
+    contrast = planner.contrast_given(subregion, rng)
+    agent = planner.draw_agent(rng) if contrast else None
+    study_uid = planner.uid(cfg.seed, "study", index)
+    accession = f"A{cfg.seed % 100:02d}{index:07d}"
+    series = planner.plan_series(subregion, vendor, field_t, contrast, phantom.landmarks["fov_center"],
+                                 (cfg.seed, index), rng, cfg.matrix_scale)
+    plan = StudyPlan(patient=patient, study_uid=study_uid, accession=accession, study_date=study_date,
+                     study_time=f"{int(rng.integers(7, 20)):02d}{int(rng.integers(0, 60)):02d}00",
+                     region=region, subregion=subregion, manufacturer=vendor, model_name=model, field_strength=field_t,
+                     institution=("GENERAL HOSPITAL", "UNIVERSITY MEDICAL CENTER", "ST MARY IMAGING",
+                                  "REGIONAL CANCER CENTRE")[int(rng.integers(4))],
+                     study_description=planner.study_description(subregion, contrast, side, rng),
+                     body_part_examined=planner.body_part(subregion, rng), laterality=side, contrast_agent=agent,
+                     indication="", lesions=lesions, incidentals=incidentals, series=[s for s, _ in series],
+                     seed=cfg.seed, style="UK" if rng.random() < 0.4 else "US")
+    plan.indication = indication(plan, rng)
+    return plan, phantom, dict((s.series_number, t) for s, t in series), rng
+
+
+def _bids_stem(cfg_out: Path, plan: StudyPlan, s) -> Path:
+    """BIDS-style path stem of a series (without extension)."""
+    sub = f"sub-{plan.patient.patient_id}"
+    ses = f"ses-{plan.study_date}"
+    plane = {"axial": "ax", "sagittal": "sag", "coronal": "cor"}[s.plane]
+    if s.sequence in ("DWI", "ADC"):
+        rec = "_rec-adc" if s.sequence == "ADC" else ""
+        return cfg_out / "nifti" / sub / ses / "dwi" / f"{sub}_{ses}_acq-{plane}{rec}_run-{s.series_number:02d}_dwi"
+    suffix = {"T1": "T1w", "T1C": "T1w", "T2": "T2w", "T2FS": "T2w", "STIR": "T2w", "FLAIR": "FLAIR", "PD": "PDw",
+              "PDFS": "PDw", "SSFP": "T2w"}[s.sequence]
+    variant = {"T2FS": "fs", "PDFS": "fs", "STIR": "stir", "SSFP": "ssfp"}.get(s.sequence, "")
+    ce = "_ce-gadolinium" if s.post_contrast else ""
+    return (cfg_out / "nifti" / sub / ses / "anat" /
+            f"{sub}_{ses}_acq-{plane}{variant}{ce}_run-{s.series_number:02d}_{suffix}")
+
+
+def _primary(plan: StudyPlan):
+    return plan.lesions[0] if plan.lesions else None
+
+
+def generate_study(cfg: SynthConfig, index: int) -> StudyResult:
+    """Generate, acquire and write one study; return its manifest rows."""
+    t0 = time.perf_counter()
+    plan, phantom, timings, rng = build_plan(cfg, index)
+    report = write_report(plan, rng)
+    maps = tissue_maps(phantom, plan.field_strength)
+    style = planner.pick(rng, EXPORT_STYLES)
+    study_dir = cfg.out / "dicom" / plan.patient.patient_id / f"{plan.study_date}_{plan.accession}"
+    nifti_dir = cfg.out / "nifti" / f"sub-{plan.patient.patient_id}" / f"ses-{plan.study_date}"
+    want_dicom, want_nifti = cfg.format in ("dicom", "both"), cfg.format in ("nifti", "both")
+    volumes: dict[int, np.ndarray] = {}
+    rows = []
+    primary = _primary(plan)
+    tumour = next((les for les in plan.lesions if KINDS[les.kind].tumour), None)
+    for s in plan.series:
+        if s.sequence == "ADC":
+            vol = adc_map(volumes[s.derived_from], plan.series[[x.series_number for x in plan.series]
+                                                               .index(s.derived_from)].b_values)
+        else:
+            vol = acquire(phantom, maps, plan, s, timings[s.series_number])
+            volumes[s.series_number] = vol
+        series_uid = planner.uid(cfg.seed, "series", index, s.series_number)
+        dicom_paths, layout, nifti_path, label_path = [], None, None, None
+        if want_dicom:
+            layout = "enhanced" if rng.random() < cfg.enhanced_fraction else "single"
+            files = write_dicom_series(vol, plan, s, series_uid, study_dir, layout, style, rng)
+            dicom_paths = [str(p.relative_to(cfg.out)) for p in files]
+        if want_nifti:
+            stem = _bids_stem(cfg.out, plan, s)
+            files = write_nifti_series(vol, plan, s, series_uid, stem)
+            nifti_path = str(files[0].relative_to(cfg.out))
+        if cfg.label_maps and s.sequence != "ADC":
+            label_path = _write_label_map(cfg, phantom, plan, s)
+        g = s.geometry
+        rows.append(dict(
+            patient_id=plan.patient.patient_id, study_uid=plan.study_uid, series_uid=series_uid,
+            accession=plan.accession, study_index=index, split=plan.patient.split, body_region=plan.region,
+            subregion=plan.subregion, sequence=s.sequence, plane=s.plane, post_contrast=s.post_contrast,
+            fat_suppression=s.fat_suppression,
+            tumor_site=tumour.site if tumour else None, tumor_histology=tumour.histology if tumour else None,
+            laterality=primary.laterality if primary else None, exam_side=plan.laterality,
+            finding=primary.kind if primary else "normal",
+            findings=[f"{les.kind}:{les.site}" for les in plan.lesions + plan.incidentals],
+            lesion_size_mm=list(primary.size_mm) if primary else None,
+            lesion_center_lps=list(primary.center_lps) if primary and primary.center_lps else None,
+            sex=plan.patient.sex, age=plan.patient.age, field_strength=plan.field_strength,
+            manufacturer=plan.manufacturer, model=plan.model_name, contrast_agent=plan.contrast_agent,
+            series_number=s.series_number, series_description=s.description,
+            study_description=plan.study_description, body_part_examined=plan.body_part_examined,
+            pixel_spacing=list(g.pixel_spacing), slice_thickness=g.slice_thickness, slice_step=g.slice_step,
+            shape=list(g.shape), b_values=list(s.b_values), tr_ms=s.tr_ms, te_ms=s.te_ms, ti_ms=s.ti_ms,
+            snr=s.snr, motion=s.motion, dicom_paths=dicom_paths, dicom_layout=layout, export_style=style,
+            nifti_path=nifti_path, label_path=label_path,
+            report_path=None, report_omitted=report.omitted, seed=cfg.seed))
+    report_paths = []
+    for d, on in ((study_dir, want_dicom), (nifti_dir, want_nifti)):
+        if on:
+            d.mkdir(parents=True, exist_ok=True)
+            (d / "report.txt").write_text(report.text)
+            report_paths.append(str((d / "report.txt").relative_to(cfg.out)))
+    for r in rows:
+        r["report_path"] = report_paths[0] if report_paths else None
+    report_row = dict(accession=plan.accession, study_uid=plan.study_uid, report=report.text)
+    return StudyResult(rows, report_row, time.perf_counter() - t0)
+
+
+def _write_label_map(cfg: SynthConfig, phantom, plan: StudyPlan, s) -> str:
+    """Tissue labels resampled (nearest) onto the series grid, as NIfTI next to the series."""
+    import nibabel as nib
+
+    pts = grid_points(s.geometry)
+    idx = (pts - phantom.origin[:, None, None, None]) / phantom.spacing
+    lab = ndimage.map_coordinates(phantom.labels, idx, order=0, mode="constant", cval=0).astype(np.uint8)
+    affine = np.diag([-1.0, -1.0, 1.0, 1.0]) @ s.geometry.index_to_lps()
+    stem = _bids_stem(cfg.out, plan, s)
+    path = stem.parent.parent / "labels" / (stem.name + "_dseg.nii.gz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img = nib.Nifti1Image(np.transpose(lab, (2, 1, 0)), affine)
+    img.set_qform(affine, code=1)
+    img.set_sform(affine, code=1)
+    nib.save(img, path)
+    return str(path.relative_to(cfg.out))
+
+
+def _prepare_out(cfg: SynthConfig) -> None:
+    out = cfg.out
+    if out.exists() and any(out.iterdir()):
+        if not cfg.overwrite:
+            raise FileExistsError(f"{out} is not empty; pass --overwrite to replace a previous archive")
+        if not (out / "manifest.parquet").exists() and not (out / "gallery.png").exists():
+            raise FileExistsError(f"{out} is not empty and does not look like an mri-search archive; "
+                                  "refusing to delete it even with --overwrite")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _worker(args: tuple[SynthConfig, int]) -> StudyResult:
+    cfg, index = args
+    return generate_study(cfg, index)
+
+
+def run_synth(cfg: SynthConfig, progress=print) -> SynthSummary:
+    """Generate the archive described by ``cfg``; returns counts."""
+    cfg.validate()
+    _prepare_out(cfg)
+    t0 = time.perf_counter()
+    results: list[StudyResult] = []
+    jobs = [(cfg, i) for i in range(cfg.studies)]
+    if cfg.workers > 1:
+        with ProcessPoolExecutor(cfg.workers) as ex:
+            it = ex.map(_worker, jobs)
+            for i, res in enumerate(it):
+                results.append(res)
+                _progress(progress, i, cfg.studies, res, t0)
+    else:
+        for i, job in enumerate(jobs):
+            res = _worker(job)
+            results.append(res)
+            _progress(progress, i, cfg.studies, res, t0)
+    rows = [r for res in results for r in res.rows]
+    write_manifest(rows, cfg.out / "manifest.parquet")
+    if cfg.report_csv:
+        with open(cfg.out / "reports.csv", "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=["accession", "study_uid", "report"])
+            w.writeheader()
+            w.writerows(res.report_row for res in results)
+    if cfg.label_maps:
+        with open(cfg.out / "label_table.csv", "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=["label", "name", "source"])
+            w.writeheader()
+            w.writerows(label_table())
+    by_region: dict[str, int] = {}
+    for res in results:
+        reg = res.rows[0]["body_region"]
+        by_region[reg] = by_region.get(reg, 0) + 1
+    patients = {r["patient_id"]: r["split"] for r in rows}
+    by_split: dict[str, int] = {}
+    for sp in patients.values():
+        by_split[sp] = by_split.get(sp, 0) + 1
+    return SynthSummary(cfg.out, len(results), len(rows), len(patients), time.perf_counter() - t0, by_region, by_split)
+
+
+def _progress(progress, i: int, n: int, res: StudyResult, t0: float) -> None:
+    r = res.rows[0]
+    elapsed = time.perf_counter() - t0
+    eta = elapsed / (i + 1) * (n - i - 1)
+    progress(f"  study {i + 1}/{n}: {r['body_region']:<9} ({r['subregion']}) {len(res.rows)} series, "
+             f"finding {r['finding']}, {res.seconds:.1f} s  [elapsed {elapsed:.0f} s, eta {eta:.0f} s]")
