@@ -60,6 +60,10 @@ def synth(
         help="Fraction of DICOM series written as one enhanced multi-frame file instead of one file per slice.")] = 0.2,
     report_csv: Annotated[bool, typer.Option(
         help="Also write reports.csv keyed by accession number and StudyInstanceUID.")] = True,
+    matrix_scale: Annotated[float, typer.Option(
+        help="Shrink acquisition matrices by this factor (e.g. 0.5 for large training corpora); 1 = clinical.")] = 1.0,
+    label_maps: Annotated[bool, typer.Option(
+        help="Also write each series' tissue label map (NIfTI, labels in label_table.csv).")] = False,
     preview: Annotated[bool, typer.Option(
         "--preview", help="Write gallery.png (mid-slices per region and sequence, with tumour cases) instead of "
                           "an archive.")] = False,
@@ -75,7 +79,7 @@ def synth(
         cfg = SynthConfig(out=out, studies=studies, seed=seed, format=format,
                           regions=tuple(r.strip() for r in regions.split(",")) if regions else None,
                           workers=workers, enhanced_fraction=enhanced_fraction, report_csv=report_csv,
-                          overwrite=overwrite)
+                          overwrite=overwrite, matrix_scale=matrix_scale, label_maps=label_maps)
         cfg.validate(preview=preview)
     except ValueError as e:
         _fail(str(e))

@@ -83,7 +83,7 @@ class Canvas:
         coarse = np.maximum(2, np.ceil(shape * self.spacing / scale).astype(int) + 1)
         field_ = self._rng.normal(0.0, amp, size=(3, *coarse)).astype(np.float32)
         zoom = [s / c for s, c in zip(shape, coarse)]
-        return np.stack([ndimage.zoom(f, zoom, order=3, mode="nearest")[: shape[0], : shape[1], : shape[2]]
+        return np.stack([ndimage.zoom(f, zoom, order=1, mode="nearest")[: shape[0], : shape[1], : shape[2]]
                          for f in field_])
 
     def _block(self, lo: np.ndarray, hi: np.ndarray):
@@ -101,6 +101,15 @@ class Canvas:
             z = z + self._warp[2][sl]
         return sl, (x, y, z)
 
+    @staticmethod
+    def _local(xyz, c: np.ndarray, rot: np.ndarray | None) -> list[np.ndarray]:
+        """Coordinates relative to ``c`` in the shape's own frame (``d @ rot``), component by component."""
+        d = [xyz[a] - np.float32(c[a]) for a in range(3)]
+        if rot is None:
+            return d
+        r = np.asarray(rot, np.float32)
+        return [d[0] * r[0, a] + d[1] * r[1, a] + d[2] * r[2, a] for a in range(3)]
+
     def _paint(self, tissue_name: str, sl, mask: np.ndarray, restrict: tuple[str, ...] | None) -> None:
         target = self.labels[sl]
         if restrict is not None:
@@ -117,10 +126,11 @@ class Canvas:
         sl, xyz = self._block(c - reach, c + reach)
         if sl is None:
             return
-        d = np.stack([xyz[0] - c[0], xyz[1] - c[1], xyz[2] - c[2]], axis=-1)
-        if rot is not None:
-            d = d @ np.asarray(rot)  # into the shape's own frame
-        q = sum(np.abs(d[..., a] / r[a]) ** power for a in range(3))
+        d = self._local(xyz, c, rot)
+        if power == 2.0:
+            q = sum((d[a] * np.float32(1.0 / r[a])) ** 2 for a in range(3))
+        else:
+            q = sum(np.abs(d[a] * np.float32(1.0 / r[a])) ** power for a in range(3))
         self._paint(tissue_name, sl, q <= 1.0, restrict)
 
     def box(self, tissue_name: str, center: Vec, half: Vec, rot: np.ndarray | None = None,
@@ -131,10 +141,8 @@ class Canvas:
         sl, xyz = self._block(c - reach, c + reach)
         if sl is None:
             return
-        d = np.stack([xyz[0] - c[0], xyz[1] - c[1], xyz[2] - c[2]], axis=-1)
-        if rot is not None:
-            d = d @ np.asarray(rot)
-        mask = np.all(np.abs(d) <= h, axis=-1)
+        d = self._local(xyz, c, rot)
+        mask = (np.abs(d[0]) <= h[0]) & (np.abs(d[1]) <= h[1]) & (np.abs(d[2]) <= h[2])
         self._paint(tissue_name, sl, mask, restrict)
 
     def tube(self, tissue_name: str, points: list[Vec] | np.ndarray, radius: float | list[float],
@@ -160,12 +168,10 @@ class Canvas:
         sl, xyz = self._block(c - r.max() - 4, c + r.max() + 4)
         if sl is None:
             return
-        d = np.stack([xyz[0] - c[0], xyz[1] - c[1], xyz[2] - c[2]], axis=-1)
-        if rot is not None:
-            d = d @ np.asarray(rot)
-        outer = sum((d[..., a] / r[a]) ** 2 for a in range(3)) <= 1.0
+        d = self._local(xyz, c, rot)
+        outer = sum((d[a] / np.float32(r[a])) ** 2 for a in range(3)) <= 1.0
         ri = np.maximum(r - thickness, 0.5)
-        inner = sum((d[..., a] / ri[a]) ** 2 for a in range(3)) <= 1.0
+        inner = sum((d[a] / np.float32(ri[a])) ** 2 for a in range(3)) <= 1.0
         self._paint(tissue_name, sl, outer & ~inner, restrict)
 
     def blob(self, tissue_name: str, center: Vec, radius: float, irregularity: float = 0.3,

@@ -1,0 +1,113 @@
+"""``mri-search synth --preview``: a gallery PNG of what the phantoms look like.
+
+Rows are body regions, columns the sequences of that region's protocol (the slice through the primary finding when
+there is one, else the middle slice); the last rows show head-and-neck tumours at different sub-sites. Nothing is
+written but the PNG: the studies are drawn and acquired in memory with the same code as an archive.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from .acquisition import acquire, adc_map, tissue_maps
+from .archive import build_plan
+from .config import SynthConfig
+
+log = logging.getLogger(__name__)
+MAX_COLUMNS = 7
+TUMOUR_CASES = 7
+
+
+def _slice_through(series, point) -> int:
+    """Index of the slice of ``series`` nearest to an LPS point (middle slice when no point)."""
+    n = series.geometry.shape[0]
+    if point is None:
+        return n // 2
+    m = np.linalg.inv(series.geometry.index_to_lps())
+    k = (m @ np.array([*point, 1.0]))[2]
+    return int(np.clip(round(k), 0, n - 1))
+
+
+def _acquire_all(cfg: SynthConfig, index: int):
+    plan, phantom, timings, _ = build_plan(cfg, index)
+    maps = tissue_maps(phantom, plan.field_strength)
+    vols = {}
+    for s in plan.series:
+        if s.sequence == "ADC":
+            src = next(x for x in plan.series if x.series_number == s.derived_from)
+            vols[s.series_number] = adc_map(vols[s.derived_from], src.b_values)
+        else:
+            vols[s.series_number] = acquire(phantom, maps, plan, s, timings[s.series_number])
+    return plan, vols
+
+
+def _tile(vol: np.ndarray, k: int) -> np.ndarray:
+    img = vol[-1] if vol.ndim == 4 else vol  # DWI: the highest b-value
+    sl = img[k]
+    hi = np.percentile(sl, 99.5) or 1.0
+    return np.clip(sl / hi, 0, 1)
+
+
+def run_preview(cfg: SynthConfig, progress=print) -> Path:
+    """Draw the gallery to ``cfg.out/gallery.png`` and return its path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    regions = cfg.region_list
+    rows: list[tuple[str, list[tuple[str, np.ndarray]]]] = []
+    for r_i, region in enumerate(regions):
+        rcfg = replace(cfg, regions=(region,))
+        # prefer a study with a finding so the gallery shows pathology; give up after a few draws
+        for attempt in range(6):
+            plan, vols = _acquire_all(rcfg, 1000 + 10 * r_i + attempt)
+            if plan.lesions:
+                break
+        point = plan.lesions[0].center_lps if plan.lesions else None
+        tiles = []
+        for s in plan.series[:MAX_COLUMNS]:
+            label = f"{s.sequence} {s.plane[:3]}"
+            tiles.append((label, _tile(vols[s.series_number], _slice_through(s, point))))
+        finding = f"{plan.lesions[0].kind}: {plan.lesions[0].site}" if plan.lesions else "normal"
+        rows.append((f"{region} ({plan.field_strength:g} T, {plan.manufacturer.split()[0]})\n{finding}", tiles))
+        progress(f"  preview: {region} done ({len(tiles)} series)")
+    if "head_neck" in regions:
+        seen: set[str] = set()
+        hcfg = replace(cfg, regions=("head_neck",))
+        index = 5000
+        while len(seen) < TUMOUR_CASES and index < 5060:
+            plan, _, _, _ = build_plan(hcfg, index)
+            index += 1
+            les = plan.lesions[0] if plan.lesions else None
+            if les is None or les.site in seen:
+                continue
+            seen.add(les.site)
+            plan, vols = _acquire_all(hcfg, index - 1)
+            tiles = []
+            for s in plan.series[:MAX_COLUMNS]:
+                tiles.append((f"{s.sequence} {s.plane[:3]}", _tile(vols[s.series_number],
+                                                                   _slice_through(s, les.center_lps))))
+            rows.append((f"H&N tumour: {les.site}\n{les.histology}, {les.laterality}", tiles))
+            progress(f"  preview: head-and-neck tumour at {les.site} done")
+    n_cols = max(len(t) for _, t in rows)
+    fig, axes = plt.subplots(len(rows), n_cols, figsize=(2.2 * n_cols, 2.3 * len(rows)), squeeze=False)
+    for i, (title, tiles) in enumerate(rows):
+        for j in range(n_cols):
+            ax = axes[i, j]
+            ax.axis("off")
+            if j < len(tiles):
+                ax.imshow(tiles[j][1], cmap="gray", interpolation="nearest")
+                ax.set_title(tiles[j][0], fontsize=7)
+        axes[i, 0].text(-0.08, 0.5, title, transform=axes[i, 0].transAxes, ha="right", va="center", fontsize=7)
+    fig.suptitle(f"mri-search synthetic phantoms (seed {cfg.seed}); rows: region, columns: series", fontsize=9)
+    fig.tight_layout(rect=(0.12, 0, 1, 0.98))
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    path = cfg.out / "gallery.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
