@@ -140,6 +140,8 @@ _SPEC: list[tuple[int, str, str | None, dict, float, str]] = [
      "fluid-bright cuff defect [E]"),
     (85, "myocardial_scar", "myocardium", dict(t1=(1100, 1250), t2=(55, 50), adc=1.5), 0.7,
      "fibrosis: expanded extracellular volume -> high Gd, bright on LGE (contrast csv LGE row) [E]"),
+    (86, "acute_infarct", "grey_matter_cortical", dict(t1=(1250, 1500), t2=(110, 105), pd=0.88, adc=0.4), 0.0,
+     "cytotoxic oedema: ADC ~0.3-0.5 in the first days (other_lesions.csv acute infarct row); T2 raised [E]"),
 ]
 
 
