@@ -18,6 +18,10 @@ from .types import Geometry, SeriesPlan, StudyPlan
 
 HETEROGENEITY = {"pd": 0.04, "t1": 0.05, "t2": 0.06}  # fractional s.d. of smooth within-tissue variation [E]
 TEXTURE_SCALE_MM = 12.0  # correlation length of that variation [E]
+FINE_TEXTURE = (0.04, 3.0)  # s.d. and correlation length (mm) of fine proton-density texture [E]
+# Patient-to-patient spread of each tissue's relaxation times and proton density: tissue_relaxation.csv quotes
+# ranges of roughly +-10-20 % between studies for most tissues (e.g. white matter T1 500-880 ms at 1.5 T).
+PATIENT_SPREAD = {"t1": 0.06, "t2": 0.06, "pd": 0.03}
 
 
 def tissue_maps(phantom: Phantom, field_t: float) -> dict[str, np.ndarray]:
@@ -25,35 +29,50 @@ def tissue_maps(phantom: Phantom, field_t: float) -> dict[str, np.ndarray]:
     props = property_arrays()
     lab = phantom.labels
     key = "15" if field_t == 1.5 else "30"
-    t1 = props[f"t1_{key}"][lab]
-    t2 = props[f"t2_{key}"][lab]
+    rng = np.random.default_rng(phantom.texture_seed)
+    spread = {k: np.clip(1.0 + sd * rng.normal(size=256), 0.7, 1.3).astype(np.float32)
+              for k, sd in PATIENT_SPREAD.items()}
+    t1 = (props[f"t1_{key}"] * spread["t1"])[lab]
+    t2 = (props[f"t2_{key}"] * spread["t2"])[lab]
     ff = props["ff"][lab]
     t1, t2 = water_pool(t1, t2, ff, field_t)
-    maps = {"t1": t1, "t2": t2, "pd": props["pd"][lab].copy(), "ff": ff, "adc": props["adc"][lab],
+    maps = {"t1": t1, "t2": t2, "pd": (props["pd"] * spread["pd"])[lab], "ff": ff, "adc": props["adc"][lab],
             "gd": props["gd"][lab]}
     maps["flow"] = np.isin(lab, [label_of("artery"), label_of("vein")]).astype(np.float32)
-    rng = np.random.default_rng(phantom.texture_seed)
     for name, sd in HETEROGENEITY.items():
-        maps[name] = maps[name] * (1.0 + sd * _smooth_noise(lab.shape, phantom.spacing, rng))
+        maps[name] = maps[name] * (1.0 + sd * _smooth_noise(lab.shape, phantom.spacing, rng, TEXTURE_SCALE_MM))
+    sd, scale = FINE_TEXTURE
+    maps["pd"] = maps["pd"] * (1.0 + sd * _smooth_noise(lab.shape, phantom.spacing, rng, scale))
     return maps
 
 
-def _smooth_noise(shape: tuple[int, ...], spacing: float, rng: np.random.Generator) -> np.ndarray:
-    """Unit-variance noise with correlation length TEXTURE_SCALE_MM, by upsampling a coarse grid."""
-    coarse = np.maximum(2, np.ceil(np.asarray(shape) * spacing / TEXTURE_SCALE_MM).astype(int) + 1)
+def _smooth_noise(shape: tuple[int, ...], spacing: float, rng: np.random.Generator, scale_mm: float) -> np.ndarray:
+    """Noise of about unit variance with correlation length ``scale_mm``, by upsampling a coarse grid."""
+    coarse = np.maximum(2, np.ceil(np.asarray(shape) * spacing / scale_mm).astype(int) + 1)
     z = rng.normal(size=coarse).astype(np.float32)
     up = ndimage.zoom(z, [s / c for s, c in zip(shape, coarse)], order=1)
     return up[: shape[0], : shape[1], : shape[2]]
 
 
-def grid_points(geom: Geometry, offset_mm: float = 0.0) -> np.ndarray:
-    """[3, S, R, C] LPS coordinates of voxel centres, shifted by ``offset_mm`` along the slice normal."""
+def grid_points(geom: Geometry, offset_mm: float = 0.0, world_to_grid: np.ndarray | None = None) -> np.ndarray:
+    """[3, S, R, C] coordinates of voxel centres, shifted by ``offset_mm`` along the slice normal.
+
+    LPS mm by default; with ``world_to_grid`` (a 4x4 LPS -> other-index matrix) in that other index space, which
+    is how the phantom is sampled without materialising world coordinates.
+    """
     s, r, c = geom.shape
     m = geom.index_to_lps()
-    kk, rr, cc = np.meshgrid(np.arange(s, dtype=np.float32), np.arange(r, dtype=np.float32),
-                             np.arange(c, dtype=np.float32), indexing="ij")
-    pts = [m[d, 0] * cc + m[d, 1] * rr + m[d, 2] * kk + m[d, 3] + offset_mm * geom.normal[d] for d in range(3)]
-    return np.stack(pts).astype(np.float32)
+    m[:3, 3] += offset_mm * geom.normal
+    if world_to_grid is not None:
+        m = world_to_grid @ m
+    m = m.astype(np.float32)
+    kk = np.arange(s, dtype=np.float32)[:, None, None]
+    rr = np.arange(r, dtype=np.float32)[None, :, None]
+    cc = np.arange(c, dtype=np.float32)[None, None, :]
+    out = np.empty((3, s, r, c), np.float32)
+    for d in range(3):
+        out[d] = m[d, 0] * cc + m[d, 1] * rr + (m[d, 2] * kk + m[d, 3])
+    return out
 
 
 def _crop_box(phantom: Phantom, geom: Geometry, margin_vox: int = 3) -> tuple[slice, ...]:
@@ -85,8 +104,10 @@ def render_clean(phantom: Phantom, maps: dict[str, np.ndarray], plan: StudyPlan,
     sigma = max(0.0, 0.5 * pixel / phantom.spacing - 0.3)  # in-plane anti-aliasing before point sampling
     n_sub = int(np.clip(round(geom.slice_thickness / phantom.spacing), 1, 4))
     offsets = (np.arange(n_sub) + 0.5) / n_sub * geom.slice_thickness - geom.slice_thickness / 2
-    coords = [(grid_points(geom, off) - (phantom.origin + lo * phantom.spacing)[:, None, None, None])
-              / phantom.spacing for off in offsets]
+    to_crop = np.eye(4) / phantom.spacing
+    to_crop[3, 3] = 1.0
+    to_crop[:3, 3] = -(phantom.origin / phantom.spacing + lo)
+    coords = [grid_points(geom, off, to_crop) for off in offsets]
     for b in b_values:
         s = signal(sub, series.family, timing, plan.field_strength, series.fat_suppression, gd_scale,
                    plan.contrast_agent, b_value=float(b))
@@ -104,10 +125,11 @@ def bias_field(geom: Geometry, strength: float, rng: np.random.Generator) -> np.
     if strength <= 0:
         return np.ones(geom.shape, np.float32)
     s, r, c = geom.shape
-    z, y, x = np.meshgrid(np.linspace(-1, 1, s), np.linspace(-1, 1, r), np.linspace(-1, 1, c), indexing="ij")
-    a = rng.normal(size=6)
-    cx, cy, cz = rng.uniform(-0.8, 0.8, size=3)
-    bump = np.exp(-((x - cx) ** 2 + (y - cy) ** 2 + (z - cz) ** 2) / 0.8)
+    lin = lambda n: np.linspace(-1, 1, n, dtype=np.float32)  # noqa: E731
+    z, y, x = lin(s)[:, None, None], lin(r)[None, :, None], lin(c)[None, None, :]
+    a = rng.normal(size=6).astype(np.float32)
+    cx, cy, cz = rng.uniform(-0.8, 0.8, size=3).astype(np.float32)
+    bump = np.exp(-(x - cx) ** 2 / 0.8) * np.exp(-(y - cy) ** 2 / 0.8) * np.exp(-(z - cz) ** 2 / 0.8)
     f = a[0] * x + a[1] * y + 0.3 * a[2] * z + a[3] * x * y + a[4] * bump
     f = f / (np.abs(f).max() + 1e-6)
     return np.exp(strength * f).astype(np.float32)

@@ -219,8 +219,8 @@ def _write_label_map(cfg: SynthConfig, phantom, plan: StudyPlan, s) -> str:
     """Tissue labels resampled (nearest) onto the series grid, as NIfTI next to the series."""
     import nibabel as nib
 
-    pts = grid_points(s.geometry)
-    idx = (pts - phantom.origin[:, None, None, None]) / phantom.spacing
+    to_grid = np.linalg.inv(phantom.affine())
+    idx = grid_points(s.geometry, 0.0, to_grid)
     lab = ndimage.map_coordinates(phantom.labels, idx, order=0, mode="constant", cval=0).astype(np.uint8)
     affine = np.diag([-1.0, -1.0, 1.0, 1.0]) @ s.geometry.index_to_lps()
     stem = _bids_stem(cfg.out, plan, s)
