@@ -16,7 +16,6 @@ from .. import catalog
 from ..phantom import Canvas, Phantom
 from ..types import Lesion, Patient
 from ._head_common import changed_extent, draw_head_shape, paint_head_and_neck, set_geometry, side_x, snapshot
-from ._msk_common import FastCanvas  # same shapes, separable warp: ~1 s faster per build
 from .base import side_of
 
 SUBREGIONS: tuple[str, ...] = ("brain",)
@@ -103,7 +102,7 @@ def build(patient: Patient, subregion: str, lesions: list[Lesion], incidentals: 
     half = HALF_FOV + MARGIN
     lo = (fc[0] - 105.0, h.p(0, -135, 0)[1], fc[2] - half)  # LR/AP and the vertex: the body ends in air
     hi = (fc[0] + 105.0, h.p(0, 132, 0)[1], h.p(0, 0, 195)[2])
-    cv = FastCanvas(lo, hi, SPACING, rng, warp_mm=2.5, warp_scale_mm=60.0)
+    cv = Canvas(lo, hi, SPACING, rng, warp_mm=2.5, warp_scale_mm=60.0)
     paint_head_and_neck(cv, h, rng)
     cv.mark("fov_center", fc)
     for name, (x, y, z) in LOBES.items():

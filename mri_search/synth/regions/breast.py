@@ -18,7 +18,8 @@ from .. import catalog
 from ..phantom import Phantom
 from ..tissues import label_of
 from ..types import Lesion, Patient
-from ._msk_common import FastCanvas, keep_changes_where, paint_lesion, tube_bone
+from ..phantom import Canvas
+from ._msk_common import keep_changes_where, paint_lesion, tube_bone
 from .base import side_of
 
 SUBREGIONS: tuple[str, ...] = ("breast",)
@@ -85,7 +86,7 @@ def build(patient: Patient, subregion: str, lesions: list[Lesion], incidentals: 
     cz = rng.uniform(-15, 5)
     lo = (-(a + 14), -(0.85 * b + proj * 1.1 + 18), -150.0)
     hi = (a + 14, b + 12, 150.0)
-    cv = FastCanvas(lo, hi, 2.0, rng, warp_mm=3.0)
+    cv = Canvas(lo, hi, 2.0, rng, warp_mm=3.0)
 
     def surface_y(x: float) -> float:  # anterior skin of the torso ellipse at x
         return -b * float(np.sqrt(max(1 - (x / a) ** 2, 0.0)))
@@ -115,7 +116,7 @@ def build(patient: Patient, subregion: str, lesions: list[Lesion], incidentals: 
     return cv.finish(int(rng.integers(2**31)))
 
 
-def _glandular(cv: FastCanvas, br: dict, side: str, rng, female: bool, age: int, surface_y) -> None:
+def _glandular(cv: Canvas, br: dict, side: str, rng, female: bool, age: int, surface_y) -> None:
     """FGT core (density a-d), retromammary fat plane, nipple-areola complex and the nipple landmark."""
     c, r = br["c"], br["r"]
     dens_p = dict(DENSITY_P)
@@ -141,7 +142,7 @@ def _glandular(cv: FastCanvas, br: dict, side: str, rng, female: bool, age: int,
     br["nipple"] = nipple
 
 
-def _chest(cv: FastCanvas, am: float, bm: float, rng, s: float) -> None:
+def _chest(cv: Canvas, am: float, bm: float, rng, s: float) -> None:
     """Chest wall muscle, axillae, rib cage and sternum, internal mammary vessels, lungs, heart, spine."""
     big = 5000.0  # the torso muscle ring (pectoralis, serratus, back muscles) is already painted
     for sign in (-1, 1):  # axillary fat pads with benign nodes (fatty hilum), lateral to the chest wall
@@ -192,7 +193,7 @@ def _chest(cv: FastCanvas, am: float, bm: float, rng, s: float) -> None:
     cv.mark("heart", heart)
 
 
-def _paint_breast_lesion(cv: FastCanvas, les: Lesion, breasts: dict, rng, age: int) -> bool:
+def _paint_breast_lesion(cv: Canvas, les: Lesion, breasts: dict, rng, age: int) -> bool:
     """Place a mass or cyst in its quadrant (clock angle) and depth; measure; set clock, site and BI-RADS."""
     side = "left" if rng.random() < 0.5 else "right"
     br = breasts[side]

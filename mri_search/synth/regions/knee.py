@@ -21,7 +21,8 @@ from .. import catalog
 from ..phantom import Phantom, rotation
 from ..tissues import label_of
 from ..types import Lesion, Patient
-from ._msk_common import FastCanvas, Frame, keep_changes_where, paint_lesion, severity_of, spacing_for
+from ..phantom import Canvas
+from ._msk_common import Frame, keep_changes_where, paint_lesion, severity_of, spacing_for
 
 SUBREGIONS: tuple[str, ...] = ("knee",)
 
@@ -84,7 +85,7 @@ def build(patient: Patient, subregion: str, lesions: list[Lesion], incidentals: 
     ft = Frame(joint, side, rotation(rx_deg=flex))  # tibia: shaft runs down and back
     fov = joint + np.array([0, 0, 8 * s])  # centred between the top of the patella and the tibial tuberosity
     half = np.array([100, 100, 113]) * max(s, 1.0) + np.array([0, 0, 8])  # FOV 160/2 + 30 mm; air beyond x, y
-    cv = FastCanvas(fov - half, fov + half, spacing_for(-half, half, 215, 1.0), rng, warp_mm=2.0)
+    cv = Canvas(fov - half, fov + half, spacing_for(-half, half, 215, 1.0), rng, warp_mm=2.0)
     S = lambda v: tuple(np.asarray(v, float) * s)  # noqa: E731 - scale local mm by body size
     F = lambda *v: ff.p(*S(v))  # noqa: E731
     T = lambda *v: ft.p(*S(v))  # noqa: E731

@@ -16,7 +16,8 @@ import numpy as np
 from .. import catalog
 from ..phantom import Phantom, rotation
 from ..types import Lesion, Patient
-from ._msk_common import FastCanvas, Frame, keep_changes_where, paint_lesion, vessel_pair
+from ..phantom import Canvas
+from ._msk_common import Frame, keep_changes_where, paint_lesion, vessel_pair
 from .base import side_of
 
 SUBREGIONS: tuple[str, ...] = ("pelvis_prostate", "pelvis_female")
@@ -77,7 +78,7 @@ def build(patient: Patient, subregion: str, lesions: list[Lesion], incidentals: 
     half_ap = 118 * s * rng.uniform(0.93, 1.07) + 0.5 * fat
     half_x = max(half_w, 176 * s) + 12  # the thighs (tubes of radius 80 at x = +-96) reach past the hips
     lo, hi = (-half_x, -(half_ap + 12), -200.0), (half_x, half_ap + 14, 230.0)
-    cv = FastCanvas(lo, hi, 2.0, rng, warp_mm=3.0)
+    cv = Canvas(lo, hi, 2.0, rng, warp_mm=3.0)
     _envelope(cv, s, half_w, half_ap, fat)
     _muscles_vessels(cv, s)
     _bones(cv, s, rng)
@@ -91,7 +92,7 @@ def build(patient: Patient, subregion: str, lesions: list[Lesion], incidentals: 
     return cv.finish(int(rng.integers(2**31)))
 
 
-def _envelope(cv: FastCanvas, s: float, half_w: float, half_ap: float, fat: float) -> None:
+def _envelope(cv: Canvas, s: float, half_w: float, half_ap: float, fat: float) -> None:
     """Skin, subcutaneous fat, the muscle wall (abdominal wall, glutei, thighs) and the fat-filled cavity."""
     torso_c, torso_r = (0, 3, 120 * s), np.array([half_w, half_ap, 200 * s])
     thighs = [[(sg * 88 * s, 0, 10), (sg * 96 * s, -8, -260)] for sg in (-1, 1)]
@@ -104,7 +105,7 @@ def _envelope(cv: FastCanvas, s: float, half_w: float, half_ap: float, fat: floa
     cv.mark("symphysis", (0, -62 * s, -28 * s))
 
 
-def _muscles_vessels(cv: FastCanvas, s: float) -> None:
+def _muscles_vessels(cv: Canvas, s: float) -> None:
     """Iliopsoas, iliacus, obturator internus, levator ani; aorta/IVC to the iliac and femoral vessels."""
     for side in ("left", "right"):
         f = Frame((0, 0, 0), side)
@@ -126,7 +127,7 @@ def _muscles_vessels(cv: FastCanvas, s: float) -> None:
     keep_changes_where(cv, before, lambda p: p[:, 2] < -22 * s)  # levator ani: the funnel's lower half only
 
 
-def _bones(cv: FastCanvas, s: float, rng) -> None:
+def _bones(cv: Canvas, s: float, rng) -> None:
     """Ilia, acetabula, femora, pubic rami and symphysis, ischia, sacrum, lower lumbar spine."""
     sc = lambda v: np.asarray(v, float) * s  # noqa: E731
     femur_cortex, pelvis_cortex = [], []
@@ -164,7 +165,7 @@ def _bones(cv: FastCanvas, s: float, rng) -> None:
     cv.mark("sacral_promontory", sc((0, 44, 110)))
 
 
-def _bone_group(cv: FastCanvas, shapes: list, marrow: str, cortex: float) -> None:
+def _bone_group(cv: Canvas, shapes: list, marrow: str, cortex: float) -> None:
     """Paint every cortical outline of a bone first and the marrow cores after, so joined parts share one cavity."""
     for kind, *geo in shapes:
         if kind == "e":
@@ -179,7 +180,7 @@ def _bone_group(cv: FastCanvas, shapes: list, marrow: str, cortex: float) -> Non
             cv.tube(marrow, geo[0], max(geo[1] - cortex - 1.0, 0.5), restrict=("cortical_bone",))
 
 
-def _bowel(cv: FastCanvas, s: float, rng) -> None:
+def _bowel(cv: Canvas, s: float, rng) -> None:
     """Rectum along the sacral curve (wall, content, a gas bubble) and a few small-bowel/sigmoid loops above."""
     rect = np.array([(0, 20, 115), (0, 36, 70), (0, 44, 35), (0, 34, 0), (0, 18, -30), (0, 12, -55),
                      (0, 16, -80)]) * s
@@ -200,7 +201,7 @@ def _bowel(cv: FastCanvas, s: float, rng) -> None:
         cv.tube("bowel_content", pts, r - 2.5, restrict=("bowel_wall",))
 
 
-def _prostate(cv: FastCanvas, patient: Patient, s: float, rng) -> dict:
+def _prostate(cv: Canvas, patient: Patient, s: float, rng) -> dict:
     """Prostate (PZ around an age-enlarged TZ, anterior stroma, urethra), seminal vesicles, bladder; its geometry."""
     vol = float(np.clip((20 + 0.55 * max(patient.age - 40, 0)) * rng.lognormal(0, 0.15), 18, 60))
     r = (3 * vol * 1000 / (4 * np.pi * 1.35 * 1.25)) ** (1 / 3) * np.array([1.35, 1.0, 1.25])  # a:b:c gland
@@ -231,7 +232,7 @@ def _prostate(cv: FastCanvas, patient: Patient, s: float, rng) -> dict:
     return dict(centre=pc, radii=r, rot=rot)
 
 
-def _bladder(cv: FastCanvas, s: float, rng, neck: np.ndarray) -> None:
+def _bladder(cv: Canvas, s: float, rng, neck: np.ndarray) -> None:
     """Bladder resting on ``neck`` (wall of smooth muscle around urine), behind the symphysis."""
     fill = rng.uniform(0.6, 1.2)
     rb = np.array([42, 32, 32]) * s * fill ** (1 / 3)
@@ -241,7 +242,7 @@ def _bladder(cv: FastCanvas, s: float, rng, neck: np.ndarray) -> None:
     cv.mark("bladder", c)
 
 
-def _uterus_ovaries(cv: FastCanvas, patient: Patient, s: float, rng) -> dict:
+def _uterus_ovaries(cv: Canvas, patient: Patient, s: float, rng) -> dict:
     """Vagina, cervix, anteverted uterus (myometrium, junctional zone, endometrium), ovaries, bladder; geometry."""
     post = patient.age >= 52  # postmenopausal atrophy of uterus, endometrium and ovaries [R]
     k = (0.7 if post else 1.0) * s * rng.uniform(0.9, 1.1)
@@ -275,7 +276,7 @@ def _uterus_ovaries(cv: FastCanvas, patient: Patient, s: float, rng) -> dict:
     return dict(centre=bc, radii=body_r, endo_radii=endo_r, rot=rot, ovaries=ovaries)
 
 
-def _paint_male(cv: FastCanvas, anat: dict, les: Lesion, rng) -> bool:
+def _paint_male(cv: Canvas, anat: dict, les: Lesion, rng) -> bool:
     """A peripheral-zone cancer in its sector (base/mid/apex), posterolateral on a random side."""
     pc, r, rot = anat["centre"], anat["radii"], anat["rot"]
     level = {"peripheral_zone_base": 0.5, "peripheral_zone_mid": 0.0, "peripheral_zone_apex": -0.55}[les.site]
@@ -291,7 +292,7 @@ def _paint_male(cv: FastCanvas, anat: dict, les: Lesion, rng) -> bool:
     return True
 
 
-def _paint_female(cv: FastCanvas, anat: dict, les: Lesion, rng) -> bool:
+def _paint_female(cv: Canvas, anat: dict, les: Lesion, rng) -> bool:
     """A fibroid at its depth in the uterine wall, or a simple cyst in one ovary."""
     radius = les.size_mm[0] / 2.0
     if les.kind == "uterine_fibroid":

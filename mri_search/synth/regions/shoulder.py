@@ -20,7 +20,8 @@ from .. import catalog
 from ..phantom import Phantom
 from ..tissues import label_of
 from ..types import Lesion, Patient
-from ._msk_common import FastCanvas, Frame, keep_changes_where, paint_lesion, severity_of, spacing_for
+from ..phantom import Canvas
+from ._msk_common import Frame, keep_changes_where, paint_lesion, severity_of, spacing_for
 
 SUBREGIONS: tuple[str, ...] = ("shoulder",)
 
@@ -63,7 +64,7 @@ def build(patient: Patient, subregion: str, lesions: list[Lesion], incidentals: 
     fr = Frame(origin, side)
     box_lo, box_hi = np.array([-135, -120, -125]) * s, np.array([75, 120, 85]) * s
     corners = np.array([fr.p(*box_lo), fr.p(*box_hi)])
-    cv = FastCanvas(corners.min(0), corners.max(0), spacing_for(box_lo, box_hi, 215, 1.0), rng, warp_mm=2.0)
+    cv = Canvas(corners.min(0), corners.max(0), spacing_for(box_lo, box_hi, 215, 1.0), rng, warp_mm=2.0)
     P = lambda *v: fr.p(*(np.asarray(v, float) * s))  # noqa: E731 - local mm, scaled, to LPS
     S = lambda v: tuple(np.asarray(v, float) * s)  # noqa: E731
     R = fr.rot
