@@ -8,6 +8,7 @@ written but the PNG: the studies are drawn and acquired in memory with the same 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,48 +53,63 @@ def _tile(vol: np.ndarray, k: int) -> np.ndarray:
     return np.clip(sl / hi, 0, 1)
 
 
+def _region_row(args: tuple[SynthConfig, str, int]) -> tuple[str, list[tuple[str, np.ndarray]]]:
+    """Gallery row of one region: prefer a study with a finding so the gallery shows pathology."""
+    cfg, region, r_i = args
+    rcfg = replace(cfg, regions=(region,))
+    for attempt in range(6):
+        plan, vols = _acquire_all(rcfg, 1000 + 10 * r_i + attempt)
+        if plan.lesions:
+            break
+    point = plan.lesions[0].center_lps if plan.lesions else None
+    tiles = [(f"{s.sequence} {s.plane[:3]}", _tile(vols[s.series_number], _slice_through(s, point)))
+             for s in plan.series[:MAX_COLUMNS]]
+    finding = f"{plan.lesions[0].kind}: {plan.lesions[0].site}" if plan.lesions else "normal"
+    return f"{region} ({plan.field_strength:g} T, {plan.manufacturer.split()[0]})\n{finding}", tiles
+
+
+def _tumour_row(args: tuple[SynthConfig, int]) -> tuple[str, list[tuple[str, np.ndarray]]]:
+    """Gallery row of one head-and-neck tumour study, every series cut through the tumour centre."""
+    cfg, index = args
+    plan, vols = _acquire_all(cfg, index)
+    les = plan.lesions[0]
+    tiles = [(f"{s.sequence} {s.plane[:3]}", _tile(vols[s.series_number], _slice_through(s, les.center_lps)))
+             for s in plan.series[:MAX_COLUMNS]]
+    return f"H&N tumour: {les.site}\n{les.histology}, {les.laterality}", tiles
+
+
+def _tumour_indices(cfg: SynthConfig) -> list[int]:
+    """Study indices of head-and-neck tumours at distinct sub-sites (plans only, no acquisition)."""
+    seen: set[str] = set()
+    out = []
+    for index in range(5000, 5060):
+        if len(out) >= TUMOUR_CASES:
+            break
+        plan, _, _, _ = build_plan(cfg, index)
+        les = plan.lesions[0] if plan.lesions else None
+        if les is not None and les.site not in seen:
+            seen.add(les.site)
+            out.append(index)
+    return out
+
+
 def run_preview(cfg: SynthConfig, progress=print) -> Path:
-    """Draw the gallery to ``cfg.out/gallery.png`` and return its path."""
+    """Draw the gallery to ``cfg.out/gallery.png`` and return its path (rows acquired in ``cfg.workers`` processes)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    regions = cfg.region_list
-    rows: list[tuple[str, list[tuple[str, np.ndarray]]]] = []
-    for r_i, region in enumerate(regions):
-        rcfg = replace(cfg, regions=(region,))
-        # prefer a study with a finding so the gallery shows pathology; give up after a few draws
-        for attempt in range(6):
-            plan, vols = _acquire_all(rcfg, 1000 + 10 * r_i + attempt)
-            if plan.lesions:
-                break
-        point = plan.lesions[0].center_lps if plan.lesions else None
-        tiles = []
-        for s in plan.series[:MAX_COLUMNS]:
-            label = f"{s.sequence} {s.plane[:3]}"
-            tiles.append((label, _tile(vols[s.series_number], _slice_through(s, point))))
-        finding = f"{plan.lesions[0].kind}: {plan.lesions[0].site}" if plan.lesions else "normal"
-        rows.append((f"{region} ({plan.field_strength:g} T, {plan.manufacturer.split()[0]})\n{finding}", tiles))
-        progress(f"  preview: {region} done ({len(tiles)} series)")
-    if "head_neck" in regions:
-        seen: set[str] = set()
+    jobs: list = [(_region_row, (cfg, region, i)) for i, region in enumerate(cfg.region_list)]
+    if "head_neck" in cfg.region_list:
         hcfg = replace(cfg, regions=("head_neck",))
-        index = 5000
-        while len(seen) < TUMOUR_CASES and index < 5060:
-            plan, _, _, _ = build_plan(hcfg, index)
-            index += 1
-            les = plan.lesions[0] if plan.lesions else None
-            if les is None or les.site in seen:
-                continue
-            seen.add(les.site)
-            plan, vols = _acquire_all(hcfg, index - 1)
-            tiles = []
-            for s in plan.series[:MAX_COLUMNS]:
-                tiles.append((f"{s.sequence} {s.plane[:3]}", _tile(vols[s.series_number],
-                                                                   _slice_through(s, les.center_lps))))
-            rows.append((f"H&N tumour: {les.site}\n{les.histology}, {les.laterality}", tiles))
-            progress(f"  preview: head-and-neck tumour at {les.site} done")
+        jobs += [(_tumour_row, (hcfg, index)) for index in _tumour_indices(hcfg)]
+    rows: list[tuple[str, list[tuple[str, np.ndarray]]]] = []
+    with ProcessPoolExecutor(max(1, cfg.workers)) as ex:
+        futures = [ex.submit(fn, args) for fn, args in jobs]
+        for fut in futures:
+            rows.append(fut.result())
+            progress(f"  preview: {rows[-1][0].splitlines()[0]} done ({len(rows[-1][1])} series)")
     n_cols = max(len(t) for _, t in rows)
     fig, axes = plt.subplots(len(rows), n_cols, figsize=(2.2 * n_cols, 2.3 * len(rows)), squeeze=False)
     for i, (title, tiles) in enumerate(rows):

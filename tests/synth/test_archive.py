@@ -152,3 +152,15 @@ def test_refuses_to_overwrite_a_foreign_folder(tmp_path):
     with pytest.raises(FileExistsError):
         run_synth(SynthConfig(out=tmp_path, studies=1, overwrite=True), progress=lambda *_: None)
     assert (tmp_path / "precious.txt").exists()
+
+
+def test_preview_gallery_is_a_png_with_one_row_per_region(tmp_path):
+    from PIL import Image
+
+    from mri_search.synth.preview import run_preview
+
+    cfg = SynthConfig(out=tmp_path, seed=2, regions=("knee", "shoulder"), matrix_scale=0.3)
+    path = run_preview(cfg, progress=lambda *_: None)
+    img = Image.open(path)
+    assert img.format == "PNG" and img.size[1] > 300
+    assert np.asarray(img.convert("L")).std() > 10  # not a blank canvas
