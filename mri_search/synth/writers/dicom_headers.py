@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
+import pydicom.config
 from pydicom.dataset import Dataset
 from pydicom.valuerep import format_number_as_ds
 
@@ -259,7 +260,9 @@ def base_dataset(plan: StudyPlan, series: SeriesPlan, series_uid: str) -> Datase
     ds.PatientSize = fmt_ds(round(p.height_m, 2))
     ds.PatientWeight = fmt_ds(round(p.weight_kg, 1))
     if plan.body_part_examined is not None:
-        ds.BodyPartExamined = plan.body_part_examined
+        # real archives hold non-standard values ("HEAD-AND-NECK", "Head"): written on purpose, so no CS warning
+        with pydicom.config.disable_value_validation():
+            ds.BodyPartExamined = plan.body_part_examined
     if series.post_contrast and plan.contrast_agent:
         ds.ContrastBolusAgent = plan.contrast_agent
     ds.DeviceSerialNumber = str(int(unit_hash(plan.institution, plan.model_name, "sn") * 1e5) + 10000)
