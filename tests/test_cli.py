@@ -16,7 +16,7 @@ def test_version():
 def test_every_command_has_help():
     res = runner.invoke(app, ["--help"])
     assert res.exit_code == 0
-    for cmd in ("synth", "synth-summary"):
+    for cmd in ("synth", "synth-summary", "inspect"):
         assert cmd in res.output
         sub = runner.invoke(app, [cmd, "--help"])
         assert sub.exit_code == 0 and "Usage" in sub.output
@@ -29,3 +29,8 @@ def test_bad_input_is_a_clean_error(tmp_path):
     assert res.exit_code == 2 and "elbow" in res.output
     res = runner.invoke(app, ["synth-summary", str(tmp_path / "missing")])
     assert res.exit_code == 2 and "manifest.parquet" in res.output
+
+
+def test_inspect_missing_archive_is_a_clean_error(tmp_path):
+    res = runner.invoke(app, ["inspect", str(tmp_path / "nope")])
+    assert res.exit_code == 2 and "Traceback" not in res.output

@@ -1,0 +1,129 @@
+"""Records that leave the ingestion layer: one per readable series, one per skipped file or series.
+
+``FileRef`` names a file inside a folder, a zip or a tar without extracting anything to disk; readers open it as
+a binary stream. ``SeriesRecord`` is the typed, de-identified description of one series (one stack of parallel
+slices); the pixel data is loaded on demand by ``mri_search.ingest.load_series``.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A file inside an archive: a plain path, or a member of a zip/tar file (read without extracting)."""
+
+    container: str  # path of the folder root, zip or tar the user gave
+    member: str  # path relative to the folder root, or the member name inside the zip/tar
+    kind: str = "dir"  # "dir", "zip" or "tar"
+    size: int = 0  # uncompressed size in bytes (from the directory entry / stat)
+
+    @property
+    def display(self) -> str:
+        """How error lines name this file: ``root/member`` or ``archive.zip::member``."""
+        if self.kind == "dir":
+            return str(Path(self.container) / self.member)
+        return f"{self.container}::{self.member}"
+
+    @property
+    def name(self) -> str:
+        """Base name of the file."""
+        return self.member.rsplit("/", 1)[-1]
+
+    def open(self) -> BinaryIO:
+        """A readable binary stream of the file's bytes (members are read into memory, size-checked by the lister)."""
+        if self.kind == "dir":
+            return open(Path(self.container) / self.member, "rb")
+        if self.kind == "zip":
+            with zipfile.ZipFile(self.container) as zf:
+                return io.BytesIO(zf.read(self.member))
+        if self.kind == "tar":
+            with tarfile.open(self.container) as tf:
+                f = tf.extractfile(self.member)
+                if f is None:
+                    raise OSError("not a regular file in the tar")
+                return io.BytesIO(f.read())
+        raise ValueError(f"unknown container kind {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class Skip:
+    """One line of the error report: what was skipped and why."""
+
+    path: str  # FileRef.display of the file (or of the first file of the series)
+    reason: str  # one line a user can act on
+    series: str | None = None  # hashed series key when the problem concerns a whole series
+    level: str = "skipped"  # "skipped" (expected: localiser, SR, ...), "failed" (broken input)
+
+
+@dataclass(frozen=True)
+class SeriesRecord:
+    """One readable series (a single stack of parallel slices), de-identified.
+
+    Hashed identifiers are ``hash_id(salt, raw)`` hex strings; raw identifiers are only in ``phi`` when the caller
+    asked for them (``ScanOptions.include_phi``).
+    """
+
+    key: str  # stable unique id of the series in this archive (hashed series UID + stack index, or NIfTI path hash)
+    source: str  # "dicom" or "nifti"
+    layout: str  # "single" (one file per slice), "enhanced" (multi-frame) or "nifti"
+    files: tuple[FileRef, ...]  # the files holding the pixels (slice order for single-frame DICOM)
+    study_key: str  # hashed StudyInstanceUID (NIfTI without one: hashed session folder)
+    series_uid_hash: str  # hashed SeriesInstanceUID ("" when unknown)
+    patient_key: str  # hashed PatientID ("" when unknown)
+    accession_hash: str  # hashed AccessionNumber ("" when unknown)
+    modality: str  # "MR" for everything this layer returns
+    sequence: str  # T1, T2, FLAIR, PD, STIR, DWI, ADC, T1C, SSFP, T2FS, PDFS or "other"
+    sequence_evidence: str  # "description", "tags" or "filename": what the sequence was inferred from
+    post_contrast: bool
+    fat_suppressed: bool
+    plane: str  # "axial", "sagittal", "coronal" (nearest to the slice normal) or "oblique" beyond 30 degrees
+    shape: tuple[int, int, int]  # (slices, rows, columns)
+    spacing: tuple[float, float, float]  # (slice step, row spacing, column spacing) mm
+    affine_lps: tuple[tuple[float, ...], ...]  # 4x4 (column, row, slice) index -> LPS mm
+    b_values: tuple[int, ...] = ()  # DWI: b-values stored in the series (a volume per b-value)
+    stack_index: int = 0  # >0 when one SeriesInstanceUID held several stacks (orientations)
+    manufacturer: str = ""
+    model: str = ""
+    field_strength: float | None = None
+    body_part: str = ""  # BodyPartExamined as stated ("" when absent)
+    series_description: str = ""
+    study_description: str = ""
+    protocol_name: str = ""
+    series_number: int | None = None
+    repetition_time: float | None = None  # ms
+    echo_time: float | None = None  # ms
+    inversion_time: float | None = None  # ms
+    laterality: str = ""  # DICOM Laterality/ImageLaterality as stated
+    phi: dict = field(default_factory=dict)  # raw identifiers, only with include_phi
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (files as display strings)."""
+        d = asdict(self)
+        d["files"] = [f.display for f in self.files]
+        return d
+
+
+@dataclass
+class ParsedReport:
+    """A report split into canonical sections and sentences."""
+
+    source: str  # FileRef.display of the text file, or "reports.csv#row" style reference
+    text: str
+    sections: dict[str, str]  # "history", "technique", "comparison", "findings", "impression", ... present ones
+    sentences: list[str]  # findings + impression sentences, organ/region-level units
+
+
+@dataclass
+class ScanResult:
+    """Everything found in an archive."""
+
+    series: list[SeriesRecord]
+    skipped: list[Skip]
+    reports: dict[str, ParsedReport]  # study_key -> report
