@@ -1,0 +1,166 @@
+"""Model configs and presets, the two towers, and the open_clip-style model surface (tiny preset, CPU)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+import torch
+
+from mri_search.model import ModelCfg, TextCfg, VisionCfg, build_model, get_preset, list_presets
+
+REPORTS = ["No acute intracranial abnormality.",
+           "A 23 mm enhancing mass in the left parotid gland with an enlarged level II node on the same side."]
+
+
+def tiny(**text) -> ModelCfg:
+    cfg = get_preset("vit-tiny-test")
+    return dataclasses.replace(cfg, text=dataclasses.replace(cfg.text, **text)) if text else cfg
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return build_model(tiny()).eval()
+
+
+def test_presets_are_registered_with_their_numbers():
+    assert list_presets() == ["vit-b-gpu", "vit-s-cpu", "vit-tiny-test"]
+    s = get_preset("vit-s-cpu")
+    assert (s.name, s.embed_dim) == ("vit-s-cpu", 256)
+    assert (s.vision.img_size, s.vision.patch_size, s.vision.hidden_size, s.vision.mlp_dim, s.vision.num_layers,
+            s.vision.num_heads, s.vision.grid) == (96, 16, 384, 1536, 6, 6, 6)
+    b = get_preset("vit-b-gpu")
+    assert (b.vision.hidden_size, b.vision.num_layers, b.vision.num_heads, b.vision.mlp_dim, b.embed_dim) == \
+        (768, 12, 12, 3072, 512)
+    t = get_preset("vit-tiny-test")
+    assert (t.vision.img_size, t.vision.hidden_size, t.vision.num_layers, t.embed_dim) == (32, 64, 2, 32)
+    assert s.init_logit_scale == pytest.approx(math.log(1 / 0.07)) and s.init_logit_bias == -10.0
+    for name in list_presets():
+        cfg = get_preset(name)
+        assert ModelCfg.from_dict(cfg.to_dict()) == cfg
+
+
+def test_unknown_keys_and_bad_values_fail_loudly():
+    d = get_preset("vit-tiny-test").to_dict()
+    with pytest.raises(ValueError, match="unknown key.*'embed_size'"):
+        ModelCfg.from_dict({**d, "embed_size": 8})
+    with pytest.raises(ValueError, match="'vision'.*unknown key.*'depth'"):
+        ModelCfg.from_dict({**d, "vision": {**d["vision"], "depth": 3}})
+    with pytest.raises(ValueError, match="'text'.*unknown key.*'model_path'"):
+        ModelCfg.from_dict({**d, "text": {**d["text"], "model_path": "/tmp/x"}})
+    with pytest.raises(ValueError, match="unknown model preset 'vit-huge'"):
+        get_preset("vit-huge")
+    with pytest.raises(ValueError, match="multiple of patch_size"):
+        VisionCfg(img_size=40, patch_size=16)
+    with pytest.raises(ValueError, match="pool"):
+        VisionCfg(pool="max")
+    with pytest.raises(ValueError, match="tune"):
+        TextCfg(tune="some")
+
+
+def test_embeddings_have_shape_and_unit_norm(model):
+    x = torch.rand(3, 1, 32, 32, 32)
+    tokens = model.tokenize(REPORTS)
+    with torch.no_grad():
+        v, t = model.encode_volume(x), model.encode_report(tokens)
+        v_raw = model.encode_volume(x, normalize=False)
+    assert v.shape == (3, 32) and t.shape == (2, 32)
+    assert torch.allclose(v.norm(dim=-1), torch.ones(3), atol=1e-5)
+    assert torch.allclose(t.norm(dim=-1), torch.ones(2), atol=1e-5)
+    assert not torch.allclose(v_raw.norm(dim=-1), torch.ones(3), atol=1e-2)
+    assert torch.allclose(torch.nn.functional.normalize(v_raw, dim=-1), v, atol=1e-6)
+    assert not torch.allclose(v[0], v[1])  # different volumes, different embeddings
+
+
+def test_forward_returns_the_clip_dict(model):
+    x = torch.rand(2, 1, 32, 32, 32)
+    tokens = model.tokenize(REPORTS)
+    with torch.no_grad():
+        both, vol, txt = model(x, tokens), model(x, None), model(None, tokens)
+    assert set(both) == {"image_features", "text_features", "logit_scale", "logit_bias"}
+    assert set(vol) == {"image_features", "logit_scale", "logit_bias"}
+    assert set(txt) == {"text_features", "logit_scale", "logit_bias"}
+    assert both["logit_scale"].item() == pytest.approx(1 / 0.07, rel=1e-5)  # exp of the stored log scale
+    assert both["logit_bias"].item() == -10.0
+    assert torch.equal(both["image_features"], vol["image_features"])
+    assert torch.equal(both["text_features"], txt["text_features"])
+
+
+def test_clip_loss_trains_only_the_trainable_parameters():
+    from open_clip.loss import ClipLoss
+
+    torch.manual_seed(1)
+    m = build_model(tiny(tune="last", tune_last_n=1)).train()
+    out = m(torch.rand(2, 1, 32, 32, 32), m.tokenize(REPORTS))
+    loss = ClipLoss()(out["image_features"], out["text_features"], out["logit_scale"])
+    loss.backward()
+    with_grad = {n for n, p in m.named_parameters() if p.grad is not None}
+    assert "visual.proj.weight" in with_grad and "text.proj.weight" in with_grad and "logit_scale" in with_grad
+    assert "text.backbone.encoder.layer.5.output.dense.weight" in with_grad
+    assert not any(n.startswith(("text.backbone.embeddings", "text.backbone.encoder.layer.4")) for n in with_grad)
+
+
+def test_volume_of_the_wrong_size_is_a_clear_error(model):
+    with pytest.raises(ValueError, match=r"\[B, 1, 32, 32, 32\]"):
+        model.encode_volume(torch.rand(1, 1, 48, 48, 48))
+
+
+def test_vision_adapter_equals_monai_forward_and_exposes_tokens(model):
+    x = torch.rand(2, 1, 32, 32, 32)
+    vis = model.visual
+    with torch.no_grad():
+        seq = vis._sequence(x, None)
+        ref, _hidden = vis.vit(x)  # MONAI's own forward (its classification head removed)
+        tokens = vis.forward_tokens(x)
+        pooled = vis.forward_features(x)
+        kept = vis.forward_tokens(x, keep=torch.tensor([[0, 5, 7], [1, 2, 3]]))
+    assert torch.equal(seq, ref) and seq.shape == (2, 1 + 8, 64)
+    assert tokens.shape == (2, 8, 64) and torch.equal(tokens, seq[:, 1:])
+    assert torch.equal(pooled, seq[:, 0])
+    assert kept.shape == (2, 3, 64)
+    assert not hasattr(vis.vit, "classification_head")
+
+    mean_cfg = dataclasses.replace(tiny().vision, pool="mean")
+    from mri_search.model import VisionEncoder
+
+    mean_vis = VisionEncoder(mean_cfg, 32).eval()
+    with torch.no_grad():
+        t = mean_vis.forward_tokens(x)
+        assert t.shape == (2, 8, 64)
+        assert torch.allclose(mean_vis.forward_features(x), t.mean(dim=1))
+        assert torch.equal(t, mean_vis.vit(x)[0])
+
+
+def test_report_pooling_ignores_padding(model):
+    with torch.no_grad():
+        alone = model.encode_report(model.tokenize(REPORTS[:1]))
+        padded = model.encode_report(model.tokenize(REPORTS))  # REPORTS[0] padded to the longer one
+    assert model.tokenize(REPORTS)["attention_mask"][0].sum() < model.tokenize(REPORTS)["input_ids"].shape[1]
+    assert torch.allclose(alone[0], padded[0], atol=1e-5)
+
+
+def test_report_truncates_to_max_tokens(model):
+    tokens = model.tokenize(["effusion " * 500])
+    assert tokens["input_ids"].shape == (1, 64)  # the tiny preset's max_tokens
+
+
+def test_text_tuning_policies():
+    frozen = build_model(tiny(tune="frozen"))
+    assert frozen.training and not frozen.text.backbone.training  # built in train mode, frozen backbone in eval
+    assert not any(p.requires_grad for p in frozen.text.backbone.parameters())
+    assert frozen.text.proj.weight.requires_grad and all(p.requires_grad for p in frozen.visual.parameters())
+    frozen.train()
+    assert not frozen.text.backbone.training and frozen.visual.training  # a frozen backbone has no dropout
+
+    last = build_model(tiny(tune="last", tune_last_n=2))
+    assert all(mod.training for mod in last.modules())  # one consistent mode after construction
+    trainable = {n for n, p in last.text.backbone.named_parameters() if p.requires_grad}
+    expected = {n for n, _ in last.text.backbone.named_parameters() if n.startswith(("encoder.layer.4.",
+                                                                                      "encoder.layer.5."))}
+    assert trainable == expected and len(trainable) == 32  # 16 tensors per BERT layer
+    assert last.text.backbone.pooler is None
+
+    with pytest.raises(ValueError, match="tune_last_n"):
+        build_model(tiny(tune="last", tune_last_n=7))
