@@ -44,6 +44,10 @@ def series_features(path: Path, field_t: float) -> np.ndarray:
     return np.concatenate([shape, zooms, fov, plane, [field_t], hist]).astype(np.float32)
 
 
+GEOMETRY = slice(0, 13)  # shape, spacing, FOV, plane, field strength
+HISTOGRAM = slice(13, 13 + N_BINS)
+
+
 def _fit_score(x_tr, y_tr, x_te, y_te, seed: int) -> dict:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import accuracy_score, balanced_accuracy_score
@@ -69,12 +73,15 @@ def run_shortcut_audit(archive: Path, seed: int = 0) -> dict:
     train = np.array([r["split"] != "test" for r in rows])
     out = {"archive": str(archive), "features": "shape, spacing, FOV, plane, field strength, 32-bin histogram"}
     y = np.array([r["body_region"] for r in rows])
-    out["body_region"] = _fit_score(feats[train], y[train], feats[~train], y[~train], seed)
     hn = np.array([r["tumor_site"] is not None and r["body_region"] == "head_neck" for r in rows])
-    if hn[train].sum() > 10 and hn[~train].sum() > 5:
-        ys = np.array([r["tumor_site"] or "" for r in rows])
-        m_tr, m_te = hn & train, hn & ~train
-        out["tumor_site"] = _fit_score(feats[m_tr], ys[m_tr], feats[m_te], ys[m_te], seed)
+    ys = np.array([r["tumor_site"] or "" for r in rows])
+    for name, cols in (("", slice(None)), ("_geometry_only", GEOMETRY), ("_histogram_only", HISTOGRAM)):
+        f = feats[:, cols]
+        if len(set(y)) > 1:
+            out[f"body_region{name}"] = _fit_score(f[train], y[train], f[~train], y[~train], seed)
+        if hn[train].sum() > 10 and hn[~train].sum() > 5:
+            m_tr, m_te = hn & train, hn & ~train
+            out[f"tumor_site{name}"] = _fit_score(f[m_tr], ys[m_tr], f[m_te], ys[m_te], seed)
     return out
 
 
