@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(BIN)/mri-search synth demo_out/archive --studies 12 --seed 7 --format both --workers 2 --overwrite
 	@echo ">> summarising what was written"
 	$(BIN)/mri-search synth-summary demo_out/archive
-	@echo ">> drawing the phantom gallery to demo_out/gallery.png"
+	@echo ">> drawing the phantom gallery to demo_out/preview/gallery.png"
 	$(BIN)/mri-search synth demo_out/preview --preview --seed 7 --workers 2 --overwrite
 	@echo ">> done: see demo_out/"
 
