@@ -132,10 +132,7 @@ class Canvas:
         sl, xyz = self._block(c - reach, c + reach)
         if sl is None:
             return
-        d = [xyz[a] - c[a] for a in range(3)]
-        if rot is not None:
-            m = np.asarray(rot, np.float32)
-            d = [d[0] * m[0, b] + d[1] * m[1, b] + d[2] * m[2, b] for b in range(3)]  # d @ rot: into shape frame
+        d = self._local(xyz, c, rot)
         if power == 2.0:
             q = np.square(d[0] / r[0]) + np.square(d[1] / r[1]) + np.square(d[2] / r[2])
         else:
@@ -155,10 +152,7 @@ class Canvas:
         sl, xyz = self._block(c - reach, c + reach)
         if sl is None:
             return
-        d = [xyz[a] - c[a] for a in range(3)]
-        if rot is not None:
-            m = np.asarray(rot, np.float32)
-            d = [d[0] * m[0, b] + d[1] * m[1, b] + d[2] * m[2, b] for b in range(3)]
+        d = self._local(xyz, c, rot)
         dp = [_abs_pow(v, power) for v in d]
         for tissue_name, radii in shells:
             r = np.asarray(radii, np.float64)
@@ -251,14 +245,15 @@ class Canvas:
 
         Regions call this after painting a lesion so that the size a report quotes is the size in the image.
         """
-        mask = np.isin(self.labels, [label_of(n) for n in tissue_names])
+        return self.mask_extent(np.isin(self.labels, [label_of(n) for n in tissue_names]))
+
+    def mask_extent(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """(centre LPS, size mm along x, y, z) of the bounding box of a voxel mask, or None if it is empty."""
         if not mask.any():
             return None
         idx = np.argwhere(mask)
         lo, hi = idx.min(0), idx.max(0)
-        centre = self.origin + (lo + hi) / 2.0 * self.spacing
-        size = (hi - lo + 1) * self.spacing
-        return centre, size
+        return self.origin + (lo + hi) / 2.0 * self.spacing, (hi - lo + 1) * self.spacing
 
 def _abs_pow(v: np.ndarray, power: float) -> np.ndarray:
     """|v| ** power, with multiplications for the powers phantoms use (a float pow is ~10x slower)."""

@@ -13,6 +13,7 @@ import numpy as np
 from ..phantom import Canvas, rotation
 from ..tissues import label_of
 from ..types import Lesion
+from .base import set_geometry
 
 # Soft tissues a lesion or a ligament may displace; bone, air and organs with their own capsule are left alone.
 SOFT = ("fat", "muscle", "ligament_fat_pad", "joint_fluid", "lymph_node", "vein", "artery")
@@ -105,16 +106,7 @@ def paint_lesion(cv: Canvas, lesion: Lesion, tissues: tuple[str, ...], paint) ->
     """
     before = cv.labels.copy()
     paint()
-    mask = (cv.labels != before) & np.isin(cv.labels, [label_of(t) for t in tissues])
-    if not mask.any():
-        return False
-    idx = np.argwhere(mask)
-    lo, hi = idx.min(0), idx.max(0)
-    centre = cv.origin + (lo + hi) / 2.0 * cv.spacing
-    size = (hi - lo + 1) * cv.spacing
-    lesion.center_lps = tuple(float(v) for v in centre)
-    lesion.size_mm = (float(size[1]), float(size[0]), float(size[2]))  # AP (y) x TR (x) x CC (z)
-    return True
+    return set_geometry(cv, lesion, (cv.labels != before) & np.isin(cv.labels, [label_of(t) for t in tissues]))
 
 
 def severity_of(size_mm: float, small_below: float, large_from: float) -> str:

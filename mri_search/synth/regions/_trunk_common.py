@@ -19,6 +19,7 @@ from .. import catalog
 from ..phantom import Canvas, rotation
 from ..tissues import label_of
 from ..types import Lesion, Patient
+from .base import set_geometry
 
 # Vertebral dimensions, reference adult [R: Panjabi 1991/1992 morphometry, rounded]:
 # name -> (body height, disc height below, body width TR, body depth AP) mm
@@ -154,16 +155,8 @@ def measure_changed(canvas: Canvas, lesion: Lesion, before: np.ndarray, tissue_n
     Unlike ``base.measure_lesion`` this measures one lesion even when another lesion (or normal anatomy, e.g.
     marrow_yellow of a haemangioma) uses the same tissue. Returns False when nothing was painted.
     """
-    mask = np.isin(canvas.labels, [label_of(n) for n in tissue_names]) & (canvas.labels != before)
-    if not mask.any():
-        return False
-    idx = np.argwhere(mask)
-    lo, hi = idx.min(0), idx.max(0)
-    centre = canvas.origin + (lo + hi) / 2.0 * canvas.spacing
-    size = (hi - lo + 1) * canvas.spacing
-    lesion.center_lps = tuple(float(v) for v in centre)
-    lesion.size_mm = (float(size[1]), float(size[0]), float(size[2]))
-    return True
+    return set_geometry(canvas, lesion, np.isin(canvas.labels, [label_of(n) for n in tissue_names])
+                        & (canvas.labels != before))
 
 
 def draw_site_in(kind: str, allowed: tuple[str, ...], rng: np.random.Generator) -> str:

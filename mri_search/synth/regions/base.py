@@ -26,6 +26,7 @@ from typing import Protocol
 import numpy as np
 
 from ..phantom import Phantom
+from ..tissues import label_of
 from ..types import Lesion, Patient
 
 
@@ -47,13 +48,19 @@ def measure_lesion(canvas, lesion: Lesion, tissue_names: tuple[str, ...]) -> Non
     Leaves the lesion untouched when nothing was painted (e.g. the site fell outside the canvas), so the caller can
     drop it rather than report a lesion that is not in the image.
     """
-    ext = canvas.lesion_extent(tissue_names)
+    set_geometry(canvas, lesion, np.isin(canvas.labels, [label_of(n) for n in tissue_names]))
+
+
+def set_geometry(canvas, lesion: Lesion, mask: np.ndarray) -> bool:
+    """Fill ``lesion.center_lps`` and ``size_mm`` (AP x TR x CC) from a voxel mask; False when it is empty."""
+    ext = canvas.mask_extent(mask)
     if ext is None:
-        return
+        return False
     centre, size_xyz = ext
     lesion.center_lps = tuple(float(v) for v in centre)
     # LPS x = transverse (TR), y = anteroposterior (AP), z = craniocaudal (CC)
     lesion.size_mm = (float(size_xyz[1]), float(size_xyz[0]), float(size_xyz[2]))
+    return True
 
 
 def side_of(x_lps: float, tol: float = 3.0) -> str:
