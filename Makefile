@@ -30,6 +30,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 test: $(STAMP)
+	$(BIN)/ruff check --select F --output-format concise mri_search pretrain indexer benchmarks tests
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 

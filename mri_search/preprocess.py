@@ -38,6 +38,7 @@ from monai.transforms import (
     ScaleIntensityRanged, ScaleIntensityRangePercentilesd, Spacingd,
 )
 
+from .configs import build_config
 from .ingest.records import SeriesRecord
 from .preprocess_transforms import DWI_CHOICES, AntiAliasd, Loader, LoadSeriesd
 
@@ -45,17 +46,6 @@ log = logging.getLogger(__name__)
 
 INTERPOLATIONS = ("nearest", "bilinear")
 CONFIG_VERSION = 1
-
-
-def _build(cls, d: dict, where: str):
-    """``cls(**d)`` with JSON lists turned back into tuples; an unknown key is a ValueError that names it."""
-    if not isinstance(d, dict):
-        raise ValueError(f"{where}: expected a dict, got {type(d).__name__}")
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(d) - known)
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown}; known keys: {sorted(known)}")
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
 @dataclass(frozen=True)
@@ -135,8 +125,8 @@ class PreprocessConfig:
         """Inverse of ``to_dict``; an unknown key (here or under ``augment``) raises ValueError naming it."""
         d = dict(d)
         if "augment" in d:
-            d["augment"] = _build(AugmentConfig, d["augment"], "preprocessing config 'augment'")
-        return _build(cls, d, "preprocessing config")
+            d["augment"] = build_config(AugmentConfig, d["augment"], "preprocessing config 'augment'")
+        return build_config(cls, d, "preprocessing config")
 
     def hash(self) -> str:
         """16 hex digits identifying the deterministic pipeline (every field but ``augment``): the cache key."""

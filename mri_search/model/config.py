@@ -9,28 +9,16 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from importlib import resources
+
+from ..configs import build_config
 
 POOLS_VISION = ("cls", "mean")
 POOLS_TEXT = ("mean",)
 TUNES = ("frozen", "last", "all")
 POS_EMBEDS = ("learnable", "sincos")
 TEXT_BACKBONES = ("all-MiniLM-L6-v2",)  # resolved offline by mri_search.model.text.backbone_folder
-
-
-def _build(cls, d: dict, where: str):
-    """``cls(**d)`` with JSON lists turned into tuples; an unknown or missing key is a ValueError naming it."""
-    if not isinstance(d, dict):
-        raise ValueError(f"{where}: expected a JSON object, got {type(d).__name__}")
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(d) - known)
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown}; known keys: {sorted(known)}")
-    try:
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
-    except TypeError as exc:  # a required field is missing
-        raise ValueError(f"{where}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -123,8 +111,8 @@ class ModelCfg:
         for key, sub in (("vision", VisionCfg), ("text", TextCfg)):
             if key not in d:
                 raise ValueError(f"model config: missing key {key!r}")
-            d[key] = _build(sub, d[key], f"model config {key!r}")
-        return _build(cls, d, "model config")
+            d[key] = build_config(sub, d[key], f"model config {key!r}")
+        return build_config(cls, d, "model config")
 
 
 def list_presets() -> list[str]:

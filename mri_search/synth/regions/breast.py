@@ -197,7 +197,7 @@ def _paint_breast_lesion(cv: Canvas, les: Lesion, breasts: dict, rng, age: int) 
     """Place a mass or cyst in its quadrant (clock angle) and depth; measure; set clock, site and BI-RADS."""
     side = "left" if rng.random() < 0.5 else "right"
     br = breasts[side]
-    c, r, nipple = br["c"], br["r"], br["nipple"]
+    r, nipple = br["r"], br["nipple"]
     radius = max(les.size_mm[0], 4.0) / 2.0
     if les.site == "retroareolar":
         ang, dist = rng.uniform(0, 360), rng.uniform(0, 6)

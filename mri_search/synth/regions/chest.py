@@ -348,7 +348,6 @@ def _scar(canvas: Canvas, body: tc.Body, les: Lesion, rng: np.random.Generator) 
 def _effusion(canvas: Canvas, body: tc.Body, les: Lesion, rng: np.random.Generator, minor: bool) -> bool:
     """Fluid rim inside the pericardium; severity by depth (<10 mm small, 10-20 moderate, >20 large) [R]."""
     s = body.scale
-    h = body.geo["heart"]
     depth = rng.uniform(4, 8) * s if minor else catalog.draw_size("pericardial_effusion", rng)
     before = canvas.labels.copy()
     heart = np.isin(canvas.labels, [label_of("myocardium"), label_of("myocardial_scar")])
