@@ -18,6 +18,7 @@ from pydicom.errors import InvalidDicomError
 
 from .phi import phi_fields
 from .records import FileRef
+from .values import finite_float
 
 MR_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
 ENHANCED_MR_STORAGE = "1.2.840.10008.5.1.4.1.1.4.1"
@@ -80,14 +81,6 @@ class DicomHeader:
     frames: list[Frame]
     attrs: dict = field(default_factory=dict)  # description, protocol, timing, equipment... (see _attributes)
     phi: dict = field(default_factory=dict)
-
-
-def _f(value) -> float | None:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if np.isfinite(v) else None
 
 
 def _first(value):
@@ -229,7 +222,7 @@ def read_header(ref: FileRef, max_matrix: int, max_slices: int, include_phi: boo
             if rows < 1 or cols < 1 or rows > max_matrix or cols > max_matrix:
                 raise HeaderProblem("failed", f"absurd header: Rows x Columns = {rows} x {cols} "
                                               f"(limit {max_matrix})", uid)
-            n_frames = int(_f(ds.get("NumberOfFrames")) or 1)
+            n_frames = int(finite_float(ds.get("NumberOfFrames")) or 1)
             if n_frames < 1 or n_frames > max_slices:
                 raise HeaderProblem("failed", f"absurd header: NumberOfFrames = {n_frames} (limit {max_slices})", uid)
             _check_pixel_data(ds, fp, n_frames)
@@ -251,7 +244,7 @@ def _geometry(ipp, iop, spacing, uid: str, what: str) -> tuple[tuple, tuple, tup
     if ipp is None or iop is None or len(ipp) != 3 or len(iop) != 6:
         raise HeaderProblem("failed", f"{what}: no ImagePositionPatient/ImageOrientationPatient, slices cannot "
                                       "be placed", uid)
-    if spacing is None or len(spacing) != 2 or not all(_f(v) and _f(v) > 0 for v in spacing):
+    if spacing is None or len(spacing) != 2 or not all(finite_float(v) and finite_float(v) > 0 for v in spacing):
         raise HeaderProblem("failed", f"{what}: missing or invalid PixelSpacing", uid)
     pos = tuple(float(v) for v in ipp)
     ori = np.array([float(v) for v in iop], dtype=float)
@@ -263,7 +256,7 @@ def _geometry(ipp, iop, spacing, uid: str, what: str) -> tuple[tuple, tuple, tup
 
 
 def _b_value(ds) -> float | None:
-    b = _f(ds.get("DiffusionBValue"))
+    b = finite_float(ds.get("DiffusionBValue"))
     if b is not None:
         return b
     for tag, mod in ((0x0019100C, None), (0x20011003, None), (0x00431039, 100000)):  # Siemens, Philips, GE
@@ -276,7 +269,7 @@ def _b_value(ds) -> float | None:
                 value = value.decode("ascii", "ignore").split("\\")[0]
             except (UnicodeDecodeError, AttributeError):
                 continue
-        b = _f(_first(value))
+        b = finite_float(_first(value))
         if b is not None:
             return b % mod if mod else b
     return None
@@ -287,11 +280,11 @@ def _classic_frame(ds, ref: FileRef, rows: int, cols: int) -> Frame:
     ipp, iop, ps = _geometry(ds.get("ImagePositionPatient"), ds.get("ImageOrientationPatient"),
                              ds.get("PixelSpacing"), uid, "image")
     return Frame(ref=ref, index=0, ipp=ipp, iop=iop, pixel_spacing=ps, rows=rows, cols=cols,
-                 thickness=_f(ds.get("SliceThickness")), spacing_between=_f(ds.get("SpacingBetweenSlices")),
+                 thickness=finite_float(ds.get("SliceThickness")), spacing_between=finite_float(ds.get("SpacingBetweenSlices")),
                  b_value=_b_value(ds), echo=_s(ds.get("EchoNumbers")),
                  temporal=_s(ds.get("TemporalPositionIdentifier")),
-                 slope=_f(ds.get("RescaleSlope")) or 1.0, intercept=_f(ds.get("RescaleIntercept")) or 0.0,
-                 te=_f(ds.get("EchoTime")))
+                 slope=finite_float(ds.get("RescaleSlope")) or 1.0, intercept=finite_float(ds.get("RescaleIntercept")) or 0.0,
+                 te=finite_float(ds.get("EchoTime")))
 
 
 def _group(item, shared, name: str):
@@ -312,7 +305,7 @@ def enhanced_frames(ds, ref: FileRef, rows: int, cols: int) -> list[Frame]:
     shared_seq = ds.get("SharedFunctionalGroupsSequence")
     shared = shared_seq[0] if shared_seq else None
     per_frame = ds.PerFrameFunctionalGroupsSequence
-    n = int(_f(ds.get("NumberOfFrames")) or 1)
+    n = int(finite_float(ds.get("NumberOfFrames")) or 1)
     if len(per_frame) != n:
         raise HeaderProblem("failed", f"PerFrameFunctionalGroupsSequence has {len(per_frame)} items for "
                                       f"NumberOfFrames = {n}", uid)
@@ -327,17 +320,17 @@ def enhanced_frames(ds, ref: FileRef, rows: int, cols: int) -> list[Frame]:
         diff = _group(item, shared, "MRDiffusionSequence")
         pvt = _group(item, shared, "PixelValueTransformationSequence")
         echo = _group(item, shared, "MREchoSequence")
-        te = _f(echo.get("EffectiveEchoTime")) if echo else None
-        slope = _f(pvt.get("RescaleSlope")) if pvt else None
-        intercept = _f(pvt.get("RescaleIntercept")) if pvt else None
+        te = finite_float(echo.get("EffectiveEchoTime")) if echo else None
+        slope = finite_float(pvt.get("RescaleSlope")) if pvt else None
+        intercept = finite_float(pvt.get("RescaleIntercept")) if pvt else None
         frames.append(Frame(
             ref=ref, index=i, ipp=ipp, iop=iop, pixel_spacing=ps, rows=rows, cols=cols,
-            thickness=_f(mea.get("SliceThickness")), spacing_between=_f(mea.get("SpacingBetweenSlices")),
-            b_value=_f(diff.get("DiffusionBValue")) if diff else None, echo="" if te is None else f"{te:g}",
+            thickness=finite_float(mea.get("SliceThickness")), spacing_between=finite_float(mea.get("SpacingBetweenSlices")),
+            b_value=finite_float(diff.get("DiffusionBValue")) if diff else None, echo="" if te is None else f"{te:g}",
             temporal=_s(content.get("TemporalPositionIndex")) if content else "",
             stack_id=_s(content.get("StackID")) if content else "",
-            slope=slope if slope is not None else (_f(ds.get("RescaleSlope")) or 1.0),
-            intercept=intercept if intercept is not None else (_f(ds.get("RescaleIntercept")) or 0.0), te=te))
+            slope=slope if slope is not None else (finite_float(ds.get("RescaleSlope")) or 1.0),
+            intercept=intercept if intercept is not None else (finite_float(ds.get("RescaleIntercept")) or 0.0), te=te))
     return frames
 
 
@@ -347,11 +340,11 @@ def _attributes(ds, enhanced: bool) -> dict:
         description=_s(ds.get("SeriesDescription")), protocol=_s(ds.get("ProtocolName")),
         study_description=_s(ds.get("StudyDescription")), image_type=_s(ds.get("ImageType")),
         manufacturer=_s(ds.get("Manufacturer")), model=_s(ds.get("ManufacturerModelName")),
-        field_strength=_f(ds.get("MagneticFieldStrength")), body_part=_s(ds.get("BodyPartExamined")),
-        series_number=int(ds.SeriesNumber) if _f(ds.get("SeriesNumber")) is not None else None,
+        field_strength=finite_float(ds.get("MagneticFieldStrength")), body_part=_s(ds.get("BodyPartExamined")),
+        series_number=int(ds.SeriesNumber) if finite_float(ds.get("SeriesNumber")) is not None else None,
         laterality=_s(ds.get("Laterality")) or _s(ds.get("ImageLaterality")),
-        tr=_f(ds.get("RepetitionTime")), te=_f(ds.get("EchoTime")), ti=_f(ds.get("InversionTime")),
-        flip=_f(ds.get("FlipAngle")), scanning_sequence=_s(ds.get("ScanningSequence")),
+        tr=finite_float(ds.get("RepetitionTime")), te=finite_float(ds.get("EchoTime")), ti=finite_float(ds.get("InversionTime")),
+        flip=finite_float(ds.get("FlipAngle")), scanning_sequence=_s(ds.get("ScanningSequence")),
         sequence_variant=_s(ds.get("SequenceVariant")), scan_options=_s(ds.get("ScanOptions")),
         pulse_sequence_name=_s(ds.get("SequenceName")) or _s(ds.get("PulseSequenceName")),
         contrast_agent=_s(ds.get("ContrastBolusAgent")), acquisition_contrast=_s(ds.get("AcquisitionContrast")),
@@ -370,10 +363,10 @@ def _attributes(ds, enhanced: bool) -> dict:
         modifier = _group(first, shared, "MRModifierSequence")
         frame_type = _group(first, shared, "MRImageFrameTypeSequence")
         if timing is not None:
-            a["tr"] = a["tr"] or _f(timing.get("RepetitionTime"))
-            a["flip"] = a["flip"] or _f(timing.get("FlipAngle"))
+            a["tr"] = a["tr"] or finite_float(timing.get("RepetitionTime"))
+            a["flip"] = a["flip"] or finite_float(timing.get("FlipAngle"))
         if echo is not None:
-            a["te"] = a["te"] or _f(echo.get("EffectiveEchoTime"))
+            a["te"] = a["te"] or finite_float(echo.get("EffectiveEchoTime"))
         scanning = [{"GRADIENT": "GR", "SPIN": "SE", "BOTH": "SE\\GR"}.get(_s(ds.get("EchoPulseSequence")), "")]
         if _s(ds.get("EchoPlanarPulseSequence")) == "YES":
             scanning.append("EP")
@@ -381,7 +374,7 @@ def _attributes(ds, enhanced: bool) -> dict:
             scanning.append("IR")
             times = modifier.get("InversionTimes")
             if a["ti"] is None and times is not None:
-                a["ti"] = _f(_first(times))
+                a["ti"] = finite_float(_first(times))
         a["scanning_sequence"] = a["scanning_sequence"] or "\\".join(s for s in scanning if s)
         if not a["sequence_variant"] and _s(ds.get("SteadyStatePulseSequence")) not in ("", "NONE"):
             a["sequence_variant"] = "SS"

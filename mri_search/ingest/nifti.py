@@ -30,6 +30,7 @@ import numpy as np
 from .config import ScanOptions
 from .phi import hash_id
 from .records import FileRef, SeriesRecord, Skip
+from .values import finite_float
 from .sequence import infer_sequence
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ def _scan_one(ref: FileRef, sidecars: dict[str, FileRef], options: ScanOptions,
             description=str(side.get("SeriesDescription", "")), protocol=str(side.get("ProtocolName", "")),
             scanning_sequence=_multi(side.get("ScanningSequence")), sequence_variant=_multi(side.get("SequenceVariant")),
             scan_options=_multi(side.get("ScanOptions")), image_type=_multi(side.get("ImageType")),
-            tr=tr, te=te, ti=ti, flip=_num(side.get("FlipAngle")), contrast_agent=contrast, b_values=b_values,
+            tr=tr, te=te, ti=ti, flip=finite_float(side.get("FlipAngle")), contrast_agent=contrast, b_values=b_values,
             pulse_sequence_name=str(side.get("SequenceName") or side.get("PulseSequenceName") or ""))
     else:
         seq, evidence, post, fat = "other", "", False, False
@@ -188,7 +189,7 @@ def _scan_one(ref: FileRef, sidecars: dict[str, FileRef], options: ScanOptions,
         spacing=(float(zooms[2]), float(zooms[1]), float(zooms[0])),
         affine_lps=tuple(tuple(float(v) for v in row) for row in lps), b_values=b_values,
         manufacturer=str(side.get("Manufacturer") or ""), model=str(side.get("ManufacturersModelName") or ""),
-        field_strength=_num(side.get("MagneticFieldStrength")), body_part=str(side.get("BodyPartExamined") or ""),
+        field_strength=finite_float(side.get("MagneticFieldStrength")), body_part=str(side.get("BodyPartExamined") or ""),
         series_description=str(side.get("SeriesDescription") or ""),
         study_description=str(side.get("StudyDescription") or ""), protocol_name=str(side.get("ProtocolName") or ""),
         series_number=int(number) if isinstance(number, (int, float)) else None,
@@ -399,18 +400,10 @@ def _read_bval(ref: FileRef) -> tuple[int, ...]:
 def _ms(value, seconds_max: float) -> float | None:
     """BIDS seconds -> ms; a value above ``seconds_max`` cannot be seconds and is taken as already in ms (as some
     converters write it)."""
-    v = _num(value)
+    v = finite_float(value)
     if v is None:
         return None
     return round(v if v > seconds_max else v * 1000.0, 6)
-
-
-def _num(value) -> float | None:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if np.isfinite(v) else None
 
 
 def _multi(value) -> str:

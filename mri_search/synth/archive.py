@@ -149,27 +149,34 @@ def _primary(plan: StudyPlan):
     return plan.lesions[0] if plan.lesions else None
 
 
+def acquire_study(plan: StudyPlan, phantom, timings: dict):
+    """Yield (series, volume) in protocol order; ADC maps are fitted from the DWI series they derive from."""
+    maps = tissue_maps(phantom, plan.field_strength)
+    by_number = {s.series_number: s for s in plan.series}
+    dwi: dict[int, np.ndarray] = {}
+    for s in plan.series:
+        if s.sequence == "ADC":
+            vol = adc_map(dwi[s.derived_from], by_number[s.derived_from].b_values)
+        else:
+            vol = acquire(phantom, maps, plan, s, timings[s.series_number])
+            if s.b_values:
+                dwi[s.series_number] = vol
+        yield s, vol
+
+
 def generate_study(cfg: SynthConfig, index: int) -> StudyResult:
     """Generate, acquire and write one study; return its manifest rows."""
     t0 = time.perf_counter()
     plan, phantom, timings, rng = build_plan(cfg, index)
     report = write_report(plan, rng)
-    maps = tissue_maps(phantom, plan.field_strength)
     style = planner.pick(rng, EXPORT_STYLES)
     study_dir = cfg.out / "dicom" / plan.patient.patient_id / f"{plan.study_date}_{plan.accession}"
     nifti_dir = cfg.out / "nifti" / f"sub-{plan.patient.patient_id}" / f"ses-{plan.study_date}"
     want_dicom, want_nifti = cfg.format in ("dicom", "both"), cfg.format in ("nifti", "both")
-    volumes: dict[int, np.ndarray] = {}
     rows = []
     primary = _primary(plan)
     tumour = next((les for les in plan.lesions if KINDS[les.kind].tumour), None)
-    for s in plan.series:
-        if s.sequence == "ADC":
-            vol = adc_map(volumes[s.derived_from], plan.series[[x.series_number for x in plan.series]
-                                                               .index(s.derived_from)].b_values)
-        else:
-            vol = acquire(phantom, maps, plan, s, timings[s.series_number])
-            volumes[s.series_number] = vol
+    for s, vol in acquire_study(plan, phantom, timings):
         series_uid = planner.uid(cfg.seed, "series", index, s.series_number)
         dicom_paths, layout, nifti_path, label_path = [], None, None, None
         if want_dicom:

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .acquisition import acquire, adc_map, tissue_maps
-from .archive import build_plan
+from .archive import acquire_study, build_plan
 from .config import SynthConfig
 
 log = logging.getLogger(__name__)
@@ -35,15 +34,7 @@ def _slice_through(series, point) -> int:
 
 def _acquire_all(cfg: SynthConfig, index: int):
     plan, phantom, timings, _ = build_plan(cfg, index)
-    maps = tissue_maps(phantom, plan.field_strength)
-    vols = {}
-    for s in plan.series:
-        if s.sequence == "ADC":
-            src = next(x for x in plan.series if x.series_number == s.derived_from)
-            vols[s.series_number] = adc_map(vols[s.derived_from], src.b_values)
-        else:
-            vols[s.series_number] = acquire(phantom, maps, plan, s, timings[s.series_number])
-    return plan, vols
+    return plan, {s.series_number: vol for s, vol in acquire_study(plan, phantom, timings)}
 
 
 def _tile(vol: np.ndarray, k: int) -> np.ndarray:
