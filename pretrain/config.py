@@ -25,6 +25,7 @@ class TrainCfg:
     seed: int = 0  # base seed; process r seeds its RNGs with seed + r so dropout masks differ across ranks
     log_every: int = 10  # write a metrics line (and refresh the progress bar) every this many updates
     eval_every: int = 1000  # call eval_fn every this many updates (and after the last one); 0: never
+    eval_at_start: bool = True  # also evaluate before the first update of a fresh run (the untrained baseline)
     ckpt_every: int = 1000  # write out_dir/checkpoint.pt every this many updates (and after the last one); 0: end only
     out_dir: str = "runs/pretrain"  # holds checkpoint.pt and metrics.jsonl
 

@@ -156,6 +156,9 @@ def train(
     batches = iter(train_batches)
     vols_per_step = cfg.batch_size * cfg.accum_steps * info.world_size
     bar = tqdm(total=cfg.total_steps, initial=step, disable=not info.is_main, unit="step", dynamic_ncols=True)
+    if eval_fn is not None and cfg.eval_at_start and step == 0:
+        evals.append(evaluate())
+        write(evals[-1])
     window_start, window_wait, window_steps = time.perf_counter(), 0.0, 0
     model.train()
     while step < cfg.total_steps:

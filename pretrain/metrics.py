@@ -72,7 +72,9 @@ def evaluate_retrieval(
     """
     img, txt, groups, losses = [], [], [], []
     for batch in val_batches:
-        out = model(batch["volume"].to(device), batch["tokens"].to(device))
+        tokens = batch["tokens"]
+        tokens = {k: v.to(device) for k, v in tokens.items()} if isinstance(tokens, dict) else tokens.to(device)
+        out = model(batch["volume"].to(device), tokens)
         gid = batch.get("study_id")
         gid = gid.to(device) if gid is not None else None
         losses.append(float(loss_fn(out["image_features"], out["text_features"], out["logit_scale"],

@@ -7,6 +7,8 @@ that ``open_clip.loss.ClipLoss`` (``image_features``, ``text_features``, ``logit
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -14,6 +16,9 @@ from torch import nn
 from .config import ModelCfg
 from .text import ReportEncoder
 from .vision import VisionEncoder
+
+
+MAX_LOGIT_SCALE = math.log(100.0)  # CLIP's clamp: the temperature never falls below 0.01
 
 
 class MRIClip(nn.Module):
@@ -30,7 +35,13 @@ class MRIClip(nn.Module):
         self.visual = VisionEncoder(cfg.vision, cfg.embed_dim)
         self.text = ReportEncoder(cfg.text, cfg.embed_dim, pretrained=pretrained_text)
         self.logit_scale = nn.Parameter(torch.tensor(float(cfg.init_logit_scale)))  # log(1 / temperature)
-        self.logit_bias = nn.Parameter(torch.tensor(float(cfg.init_logit_bias)))  # SigLIP only
+        # SigLIP only. Under CLIP it gets no gradient: freeze it there (``use_logit_bias(False)``), or
+        # DistributedDataParallel finds an unused parameter and stops.
+        self.logit_bias = nn.Parameter(torch.tensor(float(cfg.init_logit_bias)))
+
+    def use_logit_bias(self, on: bool) -> None:
+        """Train ``logit_bias`` (SigLIP) or freeze it (CLIP, whose loss ignores it)."""
+        self.logit_bias.requires_grad_(on)
 
     @property
     def embed_dim(self) -> int:
@@ -57,14 +68,15 @@ class MRIClip(nn.Module):
 
         Returns:
             ``{"image_features": [B, E]`` (if ``volume``), ``"text_features": [B, E]`` (if ``tokens``),
-            ``"logit_scale": exp(log scale)`` (scalar, as ``ClipLoss`` expects), ``"logit_bias"`` (scalar)}.
+            ``"logit_scale": exp(log scale)`` (scalar, as ``ClipLoss`` expects; the log scale is clamped at
+            ``ln 100`` as in CLIP, so the temperature cannot collapse), ``"logit_bias"`` (scalar)}.
         """
         out: dict[str, torch.Tensor] = {}
         if volume is not None:
             out["image_features"] = self.encode_volume(volume)
         if tokens is not None:
             out["text_features"] = self.encode_report(tokens)
-        out["logit_scale"] = self.logit_scale.exp()
+        out["logit_scale"] = self.logit_scale.clamp(max=MAX_LOGIT_SCALE).exp()
         out["logit_bias"] = self.logit_bias
         return out
 

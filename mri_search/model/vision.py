@@ -39,6 +39,8 @@ class VisionEncoder(nn.Module):
             # MONAI initialises the class token to zeros; a small random start (as in timm / open_clip) breaks the
             # symmetry with the zero-padded background tokens.
             nn.init.normal_(self.vit.cls_token, std=0.02)
+        for blk in self.vit.blocks:  # MONAI builds this norm even without cross-attention: it never gets a
+            blk.norm_cross_attn.requires_grad_(False)  # gradient, and DDP refuses parameters that get none
         self.proj = nn.Linear(cfg.hidden_size, embed_dim, bias=False)
 
     @property
@@ -80,6 +82,13 @@ class VisionEncoder(nn.Module):
         """Pooled volume feature before projection: ``[B, hidden]`` (the class token, or the patch-token mean)."""
         t = self._sequence(x, keep)
         return t[:, 0] if self.cfg.pool == "cls" else t.mean(dim=1)
+
+    def forward_pooled_and_tokens(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Both in one pass: the pooled feature ``[B, hidden]`` and the patch tokens ``[B, N, hidden]`` (probes)."""
+        t = self._sequence(x, None)
+        if self.cfg.pool == "cls":
+            return t[:, 0], t[:, 1:]
+        return t.mean(dim=1), t
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Projected volume embedding ``[B, embed_dim]``, not normalised."""

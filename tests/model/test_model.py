@@ -102,6 +102,25 @@ def test_clip_loss_trains_only_the_trainable_parameters():
     assert not any(n.startswith(("text.backbone.embeddings", "text.backbone.encoder.layer.4")) for n in with_grad)
 
 
+def test_clip_training_gives_every_trainable_parameter_a_gradient():
+    # DistributedDataParallel stops on a trainable parameter without a gradient: MONAI's unused norms are frozen,
+    # and CLIP freezes the SigLIP bias
+    from open_clip.loss import ClipLoss
+
+    m = build_model(tiny(tune="last", tune_last_n=1)).train()
+    m.use_logit_bias(False)
+    out = m(torch.rand(2, 1, 32, 32, 32), m.tokenize(REPORTS))
+    ClipLoss()(out["image_features"], out["text_features"], out["logit_scale"]).backward()
+    assert [n for n, p in m.named_parameters() if p.requires_grad and p.grad is None] == []
+
+
+def test_logit_scale_is_clamped_at_100():
+    m = build_model(tiny())
+    with torch.no_grad():
+        m.logit_scale.fill_(10.0)
+    assert m(None, None)["logit_scale"].item() == pytest.approx(100.0)
+
+
 def test_volume_of_the_wrong_size_is_a_clear_error(model):
     with pytest.raises(ValueError, match=r"\[B, 1, 32, 32, 32\]"):
         model.encode_volume(torch.rand(1, 1, 48, 48, 48))
@@ -150,7 +169,9 @@ def test_text_tuning_policies():
     frozen = build_model(tiny(tune="frozen"))
     assert frozen.training and not frozen.text.backbone.training  # built in train mode, frozen backbone in eval
     assert not any(p.requires_grad for p in frozen.text.backbone.parameters())
-    assert frozen.text.proj.weight.requires_grad and all(p.requires_grad for p in frozen.visual.parameters())
+    assert frozen.text.proj.weight.requires_grad
+    assert {n for n, p in frozen.visual.named_parameters() if not p.requires_grad} == {
+        f"vit.blocks.{i}.norm_cross_attn.{w}" for i in range(2) for w in ("weight", "bias")}  # MONAI's unused norm
     frozen.train()
     assert not frozen.text.backbone.training and frozen.visual.training  # a frozen backbone has no dropout
 

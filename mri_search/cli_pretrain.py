@@ -1,0 +1,124 @@
+"""``mri-search pretrain vision|align``: the two pretraining stages (a Typer sub-app, added to ``cli.app``).
+
+Thin like the rest of the CLI: each command builds ``DataCfg``, its stage config and ``TrainCfg`` and calls one
+``run_*``. Multi-GPU: launch the same command under ``torchrun --nproc_per_node N -m mri_search.cli pretrain ...``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(help="Two-stage pretraining: self-supervised vision, then report-guided alignment.",
+                  no_args_is_help=True)
+
+Archive = Annotated[Path, typer.Argument(help="Folder, .zip or .tar(.gz) of DICOM/NIfTI series (with reports "
+                                              "for align).")]
+Out = Annotated[Path, typer.Option("--out", help="Run folder: the model folder, checkpoint.pt, metrics.jsonl, "
+                                                 "errors.tsv.")]
+Steps = Annotated[int, typer.Option("--steps", help="Optimizer updates in the run.")]
+Batch = Annotated[int, typer.Option("--batch-size", help="Series per micro-batch on each process.")]
+Lr = Annotated[float, typer.Option("--lr", help="Peak learning rate (after warm-up; cosine to lr/10).")]
+Warmup = Annotated[Optional[int], typer.Option("--warmup", help="Warm-up updates (default: 5 % of --steps).")]
+Accum = Annotated[int, typer.Option("--accum", help="Micro-batches per update (gradient accumulation).")]
+Workers = Annotated[int, typer.Option("--workers", help="Data worker processes.")]
+Seed = Annotated[int, typer.Option("--seed", help="Training seed (data order, augmentation, init).")]
+SplitSeed = Annotated[int, typer.Option("--split-seed", help="Seed of the patient-level train/val split; keep it "
+                                                             "the same for both stages.")]
+ValFraction = Annotated[float, typer.Option("--val-fraction", help="Share of patients held out for validation.")]
+EvalEvery = Annotated[int, typer.Option("--eval-every", help="Validate every this many updates (and at the end).")]
+CkptEvery = Annotated[int, typer.Option("--ckpt-every", help="Checkpoint every this many updates (and at the "
+                                                             "end).")]
+LogEvery = Annotated[int, typer.Option("--log-every", help="Write a metrics line every this many updates.")]
+Precision = Annotated[str, typer.Option("--precision", help="bf16 (autocast on GPU; CPU runs fp32) or fp32.")]
+CacheDir = Annotated[Optional[Path], typer.Option("--cache-dir", help="Preprocessing cache (default "
+                                                                      "$MRI_SEARCH_CACHE or ~/.cache/mri-search).")]
+Resume = Annotated[bool, typer.Option("--resume", help="Continue exactly from OUT/checkpoint.pt.")]
+Salt = Annotated[str, typer.Option("--salt", help="Salt of identifier hashes (the site's secret).")]
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+def _configs(archive, out, steps, batch_size, lr, warmup, accum, workers, seed, split_seed, val_fraction,
+             eval_every, ckpt_every, log_every, precision, cache_dir, salt):
+    from pretrain.config import TrainCfg
+    from pretrain.prepare import DataCfg
+
+    if not Path(archive).exists():
+        _fail(f"{archive} does not exist")
+    try:
+        data = DataCfg(archive=str(archive), cache_dir=str(cache_dir or ""), val_fraction=val_fraction,
+                       split_seed=split_seed, num_workers=workers, salt=salt)
+        warm = max(1, steps // 20) if warmup is None else warmup
+        train = TrainCfg(lr=lr, min_lr=lr / 10, warmup_steps=min(warm, steps), total_steps=steps,
+                         batch_size=batch_size, accum_steps=accum, precision=precision, seed=seed,
+                         log_every=min(log_every, steps), eval_every=eval_every, ckpt_every=ckpt_every,
+                         out_dir=str(out))
+    except ValueError as e:
+        _fail(str(e))
+    return data, train
+
+
+def _report(summary: dict, out: Path) -> None:
+    typer.echo(json.dumps(summary, indent=2, default=str))
+    typer.secho(f"model folder: {out}", err=True)
+
+
+@app.command()
+def vision(
+    archive: Archive,
+    out: Out,
+    preset: Annotated[str, typer.Option(help="Model preset (vit-s-cpu, vit-b-gpu, vit-tiny-test).")] = "vit-s-cpu",
+    method: Annotated[str, typer.Option(help="Self-supervised objective: contrastive, mae or both.")] = "contrastive",
+    steps: Steps = 2000, batch_size: Batch = 16, lr: Lr = 5e-4, warmup: Warmup = None, accum: Accum = 1,
+    workers: Workers = 2, seed: Seed = 0, split_seed: SplitSeed = 0, val_fraction: ValFraction = 0.15,
+    eval_every: EvalEvery = 200, ckpt_every: CkptEvery = 200, log_every: LogEvery = 10,
+    precision: Precision = "bf16", cache_dir: CacheDir = None, resume: Resume = False, salt: Salt = "mri-search",
+) -> None:
+    """Stage 1: self-supervised pretraining of the 3D image encoder on the archive's series (reports unused)."""
+    from pretrain.vision_stage import VisionStageCfg, run_vision
+
+    data, train = _configs(archive, out, steps, batch_size, lr, warmup, accum, workers, seed, split_seed,
+                           val_fraction, eval_every, ckpt_every, log_every, precision, cache_dir, salt)
+    try:
+        stage = VisionStageCfg(preset=preset, method=method)
+        summary = run_vision(data, stage, train, resume=resume)
+    except ValueError as e:
+        _fail(str(e))
+    _report(summary, out)
+
+
+@app.command()
+def align(
+    archive: Archive,
+    out: Out,
+    init: Annotated[Optional[Path], typer.Option(help="Stage-1 model folder to start from (omit for the "
+                                                      "stage-2-only baseline: a random image encoder).")] = None,
+    preset: Annotated[str, typer.Option(help="Model preset when --init is not given.")] = "vit-s-cpu",
+    loss: Annotated[str, typer.Option(help="Contrastive loss: clip or siglip.")] = "clip",
+    text_tune: Annotated[Optional[str], typer.Option(
+        help="Report encoder tuning: frozen, last (the last layers) or all (default: the model's).")] = None,
+    steps: Steps = 2000, batch_size: Batch = 16, lr: Lr = 1e-4, warmup: Warmup = None, accum: Accum = 1,
+    workers: Workers = 2, seed: Seed = 0, split_seed: SplitSeed = 0, val_fraction: ValFraction = 0.15,
+    eval_every: EvalEvery = 200, ckpt_every: CkptEvery = 200, log_every: LogEvery = 10,
+    precision: Precision = "bf16", cache_dir: CacheDir = None, resume: Resume = False, salt: Salt = "mri-search",
+) -> None:
+    """Stage 2: align image and report encoders contrastively on (series, report text) pairs."""
+    from pretrain.align_stage import AlignStageCfg, run_align
+
+    if init is not None and not (init / "config.json").is_file():
+        _fail(f"--init {init} is not a model folder (no config.json): pass the --out of `pretrain vision`")
+    data, train = _configs(archive, out, steps, batch_size, lr, warmup, accum, workers, seed, split_seed,
+                           val_fraction, eval_every, ckpt_every, log_every, precision, cache_dir, salt)
+    try:
+        stage = AlignStageCfg(init=str(init or ""), preset=preset, loss=loss, text_tune=text_tune or "")
+        summary = run_align(data, stage, train, resume=resume)
+    except ValueError as e:
+        _fail(str(e))
+    _report(summary, out)
