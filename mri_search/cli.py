@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
+from .cli_pretrain import app as _pretrain_app
 
 app = typer.Typer(
     name="mri-search",
@@ -23,6 +24,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(_pretrain_app, name="pretrain")
 
 
 def _version(value: bool) -> None:
