@@ -135,6 +135,12 @@ class PreprocessConfig:
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def default_preprocess(img_size: int) -> PreprocessConfig:
+    """The default preprocessing for a model input edge: a 288 mm cube (3 mm voxels at 96)."""
+    mm = 288.0 / img_size
+    return PreprocessConfig(spacing_mm=(mm, mm, mm), size=(img_size, img_size, img_size))
+
+
 def deterministic_transforms(cfg: PreprocessConfig, loader: Loader | None = None) -> Compose:
     """``{"series": SeriesRecord}`` -> adds ``"image"``: MetaTensor ``[1, *cfg.size]`` float32 in [0, 1], RAS.
 

@@ -16,15 +16,22 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from mri_search.model import build_model, get_preset, load_model, model_identity, save_model
+from mri_search.model import (
+    build_model,
+    get_preset,
+    load_model,
+    model_identity,
+    save_model,
+)
 from mri_search.model.config import TUNES
+from mri_search.preprocess import default_preprocess
 from pretrain import distributed
 from pretrain.config import TrainCfg
 from pretrain.data import AlignPairs, ValBatches, endless_batches
 from pretrain.loop import to_device, train
 from pretrain.losses import KINDS, ContrastiveLoss
 from pretrain.metrics import evaluate_retrieval
-from pretrain.prepare import DataCfg, prepare, preprocess_for
+from pretrain.prepare import DataCfg, prepare
 from pretrain.text_sampling import DEFAULT_WEIGHTS
 from pretrain.vision_stage import summarise
 
@@ -58,7 +65,7 @@ def starting_model(stage: AlignStageCfg):
         model, pcfg, ident = loaded.model, loaded.preprocess, model_identity(stage.init)
     else:
         model = build_model(get_preset(stage.preset))
-        pcfg, ident = preprocess_for(model.cfg.vision.img_size), None
+        pcfg, ident = default_preprocess(model.cfg.vision.img_size), None
     if stage.text_tune and stage.text_tune != model.cfg.text.tune:
         # tuning is fixed at construction (requires_grad, and what the artifact stores): rebuild, copy weights over
         cfg = dataclasses.replace(model.cfg, text=dataclasses.replace(model.cfg.text, tune=stage.text_tune))

@@ -62,12 +62,6 @@ class DataCfg:
         return d
 
 
-def preprocess_for(img_size: int) -> PreprocessConfig:
-    """The default preprocessing for a model input edge: a 288 mm cube (3 mm voxels at 96)."""
-    mm = 288.0 / img_size
-    return PreprocessConfig(spacing_mm=(mm, mm, mm), size=(img_size, img_size, img_size))
-
-
 @dataclass
 class Prepared:
     """The data of one run."""

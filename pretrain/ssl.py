@@ -44,7 +44,9 @@ class MaskedDecoder(nn.Module):
     def __init__(self, enc_dim: int, num_patches: int, patch_voxels: int, dim: int = 192, depth: int = 2,
                  heads: int = 6) -> None:
         super().__init__()
-        from monai.networks.blocks.transformerblock import TransformerBlock  # lazy: monai imports slowly
+        from monai.networks.blocks.transformerblock import (
+            TransformerBlock,  # lazy: monai imports slowly
+        )
 
         self.embed = nn.Linear(enc_dim, dim)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, dim))

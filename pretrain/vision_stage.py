@@ -16,11 +16,12 @@ from typing import Any
 import torch
 
 from mri_search.model import build_model, get_preset, save_model
+from mri_search.preprocess import default_preprocess
 from pretrain import distributed
 from pretrain.config import TrainCfg
 from pretrain.data import VisionPairs, endless_batches
 from pretrain.loop import train
-from pretrain.prepare import DataCfg, prepare, preprocess_for
+from pretrain.prepare import DataCfg, prepare
 from pretrain.ssl import METHODS, SSLObjective, view_retrieval
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def run_vision(data: DataCfg, stage: VisionStageCfg, cfg: TrainCfg, resume: bool
     info = distributed.init_distributed()
     out = Path(cfg.out_dir)
     model = build_model(get_preset(stage.preset))
-    pcfg = preprocess_for(model.cfg.vision.img_size)
+    pcfg = default_preprocess(model.cfg.vision.img_size)
     prepared = prepare(data, pcfg, out)
     objective = SSLObjective(model.visual, stage.method, stage.temperature, stage.proj_dim, stage.mask_ratio,
                              stage.mae_weight, rank=info.rank, world_size=info.world_size)

@@ -91,7 +91,7 @@ def test_resume_continues_bit_for_bit(tmp_path, cpu_only):
     straight_train, straight_eval = read_metrics(straight_dir)
     resumed_train, resumed_eval = read_metrics(resumed_dir)
     assert resumed_train == straight_train  # exact equality of losses, learning rates and gradient norms
-    assert resumed_eval == straight_eval and [s for s, _ in resumed_eval] == [2, 4, 6]
+    assert resumed_eval == straight_eval and [s for s, _ in resumed_eval] == [0, 2, 4, 6]  # 0: before training
     for a, b in zip(straight_model.state_dict().values(), resumed_model.state_dict().values(), strict=True):
         assert torch.equal(a, b)
 
@@ -100,7 +100,7 @@ def test_evaluation_does_not_change_the_training_run(tmp_path, cpu_only):
     with_eval = train(make_model(), loss_fn, SeededBatches(0), cfg_for(tmp_path / "a"), eval_fn=noisy_eval)
     without = train(make_model(), loss_fn, SeededBatches(0), cfg_for(tmp_path / "b"))
     assert [r["loss"] for r in with_eval["history"]] == [r["loss"] for r in without["history"]]
-    assert [e["step"] for e in with_eval["evals"]] == [2, 4, 6] and without["evals"] == []
+    assert [e["step"] for e in with_eval["evals"]] == [0, 2, 4, 6] and without["evals"] == []
 
 
 def test_schedule_clipping_and_checkpoint_contents(tmp_path, cpu_only):
