@@ -115,3 +115,77 @@ def test_two_gloo_processes_match_one_process(tmp_path, monkeypatch):
     # the cases differ from each other: masking changes the loss when a study spans two rows
     assert single[("clip", True)][0][0] != single[("clip", False)][0][0]
     assert single[("siglip", True)][0][0] != single[("siglip", False)][0][0]
+
+
+# ---------------------------------------------------------------- the real model and objectives under DDP
+
+TEXTS = ["Left parotid mass.", "Normal knee MRI.", "Brain: small vessel disease.", "Brain: no infarct."]
+REAL_GROUPS = torch.tensor([0, 1, 2, 2])  # the two brain rows are one study, split across the ranks
+REAL_CASES = ("align-clip", "ssl-contrastive", "ssl-both")
+
+
+def run_real(rank: int, world: int, out_dir: str) -> dict:
+    """Two steps of each real case on the tiny preset; (losses, image-tower weights) per case."""
+    from mri_search.model import build_model, get_preset
+    from pretrain.ssl import SSLObjective
+
+    gen = torch.Generator().manual_seed(7)
+    views = [torch.rand(4, 1, 32, 32, 32, generator=gen) for _ in range(2)]
+    per = 4 // world
+    rows = slice(rank * per, (rank + 1) * per)
+    results = {}
+    for case in REAL_CASES:
+        torch.manual_seed(0)
+        model = build_model(get_preset("vit-tiny-test"))
+        for m in model.modules():  # MiniLM's dropout draws per rank: off, so one process can be compared exactly
+            if isinstance(m, nn.Dropout):
+                m.p = 0.0
+        if case == "align-clip":
+            model.use_logit_bias(False)  # CLIP: without this DDP stops on a parameter that gets no gradient
+            module, crit = model, ContrastiveLoss("clip", rank=rank, world_size=world)
+            tokens = {k: v[rows] for k, v in model.tokenize(TEXTS).items()}
+            batch = {"volume": views[0][rows], "tokens": tokens, "study_id": REAL_GROUPS[rows]}
+
+            def loss_fn(net, b, crit=crit):
+                o = net(b["volume"], b["tokens"])
+                return crit(o["image_features"], o["text_features"], o["logit_scale"], group_ids=b["study_id"])
+        else:
+            module = SSLObjective(model.visual, case.split("-")[1], rank=rank, world_size=world)
+            batch = {"view1": views[0][rows], "view2": views[1][rows], "study_id": REAL_GROUPS[rows]}
+
+            def loss_fn(net, b):
+                return net(b["view1"], b["view2"], b["study_id"])
+        cfg = TrainCfg(lr=1e-3, min_lr=1e-4, warmup_steps=0, total_steps=2, grad_clip=0.0, batch_size=per,
+                       precision="fp32", log_every=1, ckpt_every=0, out_dir=os.path.join(out_dir, f"{case}-{world}"))
+        history = train(module, loss_fn, [batch, batch], cfg)["history"]
+        results[case] = ([r["loss"] for r in history],
+                         {k: v.clone() for k, v in model.visual.state_dict().items()})
+    return results
+
+
+def _real_worker(rank: int, port: int, out_dir: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=WORLD)
+    try:
+        torch.save(run_real(rank, WORLD, out_dir), os.path.join(out_dir, f"real{rank}.pt"))
+    finally:
+        cleanup()
+
+
+def test_real_model_and_objectives_under_ddp(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    mp.start_processes(_real_worker, args=(free_port(), str(tmp_path)), nprocs=WORLD, join=True, start_method="fork")
+    single = run_real(0, 1, str(tmp_path))
+    ranks = [torch.load(tmp_path / f"real{r}.pt", weights_only=False) for r in range(WORLD)]
+    for case in ("align-clip", "ssl-contrastive"):  # deterministic given the global batch: must match exactly
+        losses, weights = single[case]
+        for per_rank in ranks:
+            assert abs(per_rank[case][0][0] - losses[0]) < 1e-5, case  # the global-batch loss
+            assert abs(per_rank[case][0][1] - losses[1]) < 1e-4, case  # after one matching update
+            # AdamW divides by sqrt(v): a gradient near 0, summed in another order, moves a weight by up to lr;
+            # the bound is a tenth of that (a wrong gather or a missed gradient moves whole tensors by ~lr)
+            worst = max((per_rank[case][1][n] - v).abs().max().item() for n, v in weights.items())
+            assert worst < 1e-4, (case, worst)
+    # MAE masks are drawn per rank (seed + rank), so "both" differs from one process; it must run and be finite
+    assert all(math.isfinite(x) for per_rank in ranks for x in per_rank["ssl-both"][0])
