@@ -144,5 +144,72 @@ def inspect(
     typer.secho(summary, err=True)
 
 
+@app.command()
+def index(
+    archive: Annotated[Path, typer.Argument(help="Folder, .zip, .tar or .tar.gz of DICOM and/or NIfTI files "
+                                                 "(+ reports).")],
+    model: Annotated[Optional[Path], typer.Option(
+        help="Model folder (save_model format). Default: the model shipped with mri-search.")] = None,
+    db: Annotated[Optional[Path], typer.Option(
+        help="Embedded index folder (default: $MRI_SEARCH_HOME/qdrant, else ~/.local/share/mri-search/qdrant).")
+    ] = None,
+    qdrant_url: Annotated[Optional[str], typer.Option(
+        "--qdrant-url", help="Write to this Qdrant server or cluster instead of the embedded index.")] = None,
+    api_key: Annotated[Optional[str], typer.Option(
+        "--api-key", envvar="QDRANT_API_KEY", help="Qdrant API key (or set QDRANT_API_KEY).")] = None,
+    collection: Annotated[Optional[str], typer.Option(
+        help="Collection name (default: mri-<model identity>, so that different models never share one).")] = None,
+    parquet: Annotated[Optional[Path], typer.Option(
+        help="Also write this run's rows (payload + embeddings) to this Parquet file.")] = None,
+    errors: Annotated[Optional[Path], typer.Option(
+        help="Error report (TSV) path (default: $MRI_SEARCH_HOME/errors/<collection>.tsv).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes reading and preprocessing series.")] = 2,
+    batch_size: Annotated[int, typer.Option(help="Series per encoder call and per write.")] = 8,
+    shard: Annotated[Optional[str], typer.Option(
+        help="K/N: index only this machine's part (K from 0 to N-1) of the archive, for N machines in parallel.")
+    ] = None,
+    salt: Annotated[str, typer.Option(
+        help="Salt of the identifier hashes: keep it the same for every run into one collection.")] = "mri-search",
+    keep_phi: Annotated[bool, typer.Option(
+        help="Store raw patient identifiers (names, IDs, dates, UIDs) in the payload; off by default.")] = False,
+    device: Annotated[str, typer.Option(help="Torch device of the encoder (cpu, cuda, cuda:1, ...).")] = "cpu",
+    qdrant_shards: Annotated[Optional[int], typer.Option(
+        help="Shards of a collection created on a server (fixed at creation).")] = None,
+    replicas: Annotated[Optional[int], typer.Option(
+        help="Replication factor of a collection created on a server (fixed at creation).")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Embed every series of an archive into a Qdrant collection (and Parquet), resumably.
+
+    Re-runs add only what is missing (point ids come from the series and the model), so a killed run resumes.
+    Series that cannot be read go to the error report and never stop the run.
+    """
+    import json as _json
+
+    from indexer.config import IndexCfg, parse_shard
+    from indexer.run import run_index
+
+    from .model.shipped import default_model_dir
+
+    if model is None:
+        model = default_model_dir()
+        if model is None:
+            _fail("no default model shipped yet; pass --model DIR")
+    try:
+        cfg = IndexCfg(archive=archive, model=model, db=db, qdrant_url=qdrant_url, api_key=api_key,
+                       collection=collection, parquet=parquet, errors=errors, workers=workers,
+                       batch_size=batch_size, shard=parse_shard(shard), salt=salt, keep_phi=keep_phi, device=device,
+                       server_shards=qdrant_shards, replicas=replicas, progress=progress)
+        cfg.validate()
+        summary = run_index(cfg)
+    except (ValueError, FileExistsError, PermissionError) as e:
+        _fail(str(e))
+    except KeyboardInterrupt:
+        typer.secho("interrupted: what was written stays; run the same command again to finish", err=True)
+        raise typer.Exit(code=130) from None
+    typer.echo(_json.dumps(summary.to_dict()) if json_out else summary.describe())
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -1,0 +1,210 @@
+"""``run_index``: archive -> series records -> embeddings -> Qdrant collection (+ Parquet), resumable.
+
+The run, in order:
+
+1. The model folder is identified (``model_identity``) and the archive scanned (headers only); this machine keeps
+   the series of its ``--shard K/N``.
+2. The collection is opened (created on first use) and its metadata compared with the model's: another model, salt
+   or layout is refused here, before anything is written. Series whose deterministic point id is already in the
+   collection are skipped.
+3. The rest is embedded in batches (``mri_search.embed``: worker processes read and preprocess while the encoder
+   runs) and each batch is upserted as soon as it is embedded, so a run killed at any moment (SIGKILL included)
+   loses at most the batches in flight; the next run skips what was acknowledged and does the rest.
+4. The embedded engine builds its HNSW index; the Parquet file, if asked for, is rewritten from the collection
+   (every series of this archive slice that is in it, each once, sorted by id; atomically).
+5. Failures (scan and embedding) go to a tab-separated error report; the summary counts them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from mri_search import __version__
+from mri_search.ingest.archive import scan_archive, write_error_report
+from mri_search.ingest.config import ScanOptions
+from mri_search.ingest.records import Skip
+from mri_search.store import (
+    IMAGE, REPORT, CollectionMeta, Point, VectorStore, collection_name, default_home, ensure_collection,
+    open_store, point_id, salt_check,
+)
+from mri_search.store.payload import build_payload
+
+from .config import IndexCfg
+from .sharding import in_shard
+
+log = logging.getLogger(__name__)
+
+ID_CHUNK = 512  # ids per existence check / retrieval
+
+
+@dataclass
+class IndexSummary:
+    """What a run did."""
+
+    collection: str
+    location: str  # embedded folder or server URL
+    model_id: str
+    series_found: int  # readable series in the archive
+    in_shard: int  # of which this run's --shard holds
+    indexed: int  # points written by this run
+    present: int  # skipped: already in the collection
+    failed: int  # series that could not be embedded in this run
+    files_skipped: int  # files or series set aside while scanning (localisers, broken files, ...)
+    errors_path: str | None  # the error report, when anything was skipped or failed
+    parquet_path: str | None
+    parquet_rows: int
+    elapsed_s: float
+    embed_s: float  # time spent embedding and writing the new series
+
+    def describe(self) -> str:
+        """Human summary lines."""
+        rate = f" ({self.indexed / self.embed_s:.2f} series/s)" if self.indexed and self.embed_s > 0 else ""
+        lines = [f"collection {self.collection} in {self.location}",
+                 f"indexed {self.indexed}{rate}, skipped as already present {self.present}, failed {self.failed}"
+                 f" (of {self.in_shard} series in this shard, {self.series_found} in the archive); "
+                 f"{self.files_skipped} files/series set aside while scanning"]
+        if self.parquet_path:
+            lines.append(f"parquet: {self.parquet_rows} rows in {self.parquet_path}")
+        if self.errors_path:
+            lines.append(f"error report: {self.errors_path}")
+        lines.append(f"done in {self.elapsed_s:.1f} s")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+def _model_meta(folder: Path, salt: str) -> CollectionMeta:
+    from mri_search.model import model_identity
+
+    model_id = model_identity(folder)  # validates the folder (ValueError with the reason)
+    cfg = json.loads((Path(folder) / "config.json").read_text())
+    return CollectionMeta(model_id=model_id, model_name=str(cfg["model"].get("name", "")),
+                          embed_dim=int(cfg["embed_dim"]), salt_check=salt_check(salt), created_with=__version__)
+
+
+@contextlib.contextmanager
+def _store(cfg: IndexCfg, given: VectorStore | None) -> Iterator[VectorStore]:
+    """The caller's store (left open), or one opened from ``cfg`` and closed on exit (locks released)."""
+    if given is not None:
+        yield given
+        return
+    store = open_store(cfg.db, cfg.qdrant_url, cfg.api_key)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
+    """Index ``cfg.archive`` with ``cfg.model`` into a Qdrant collection (and Parquet); see the module docstring.
+
+    Args:
+        cfg: the run's configuration.
+        store: an open store to use instead of the one ``cfg`` names (tests pass qdrant-client's ``:memory:``).
+            When None, the store is opened from ``cfg`` and closed while the worker processes start, so they never
+            inherit the embedded engine's locks.
+
+    Raises:
+        ValueError: a bad setting, model folder or archive, an unreachable server, a busy embedded index, or a
+            collection written by another model (``CollectionMismatch``) - all before anything is written.
+    """
+    t0 = time.perf_counter()
+    cfg.validate()
+    meta = _model_meta(cfg.model, cfg.salt)
+    name = cfg.collection or collection_name(meta.model_id)
+    scan = scan_archive(cfg.archive, ScanOptions(salt=cfg.salt, include_phi=cfg.keep_phi))
+    records = [r for r in scan.series if in_shard(r.key, cfg.shard)]
+    scan_skips = [s for s in scan.skipped if in_shard(s.series or s.path, cfg.shard)]
+    ids = {r.key: point_id(meta.model_id, r.key) for r in records}
+
+    with _store(cfg, store) as st:
+        col = ensure_collection(st, name, meta, shards=cfg.server_shards, replicas=cfg.replicas)
+        location = st.location
+        present: set[str] = set()
+        all_ids = list(ids.values())
+        for i in range(0, len(all_ids), ID_CHUNK):
+            present |= col.existing_ids(all_ids[i:i + ID_CHUNK])
+    todo = [r for r in records if ids[r.key] not in present]
+    log.info("%d series in the archive, %d in shard %d/%d, %d already indexed, %d to embed", len(scan.series),
+             len(records), *cfg.shard, len(records) - len(todo), len(todo))
+
+    failures: list[Skip] = []
+    indexed = 0
+    batches = None
+    if todo:
+        from mri_search.embed import embed_series
+        from mri_search.model import load_model
+
+        loaded = load_model(cfg.model, device=cfg.device)
+        batches = embed_series(loaded, todo, scan.reports, batch_size=cfg.batch_size, workers=cfg.workers)
+    t_embed = time.perf_counter()
+    with _store(cfg, store) as st:
+        col = ensure_collection(st, name, meta)  # again: the store was closed while the workers started
+        if batches is not None:
+            indexed = _write_batches(batches, col, ids, scan.reports, cfg, len(todo), failures)
+        embed_s = time.perf_counter() - t_embed
+        col.optimize()
+        col.flush()
+        parquet_rows = 0
+        if cfg.parquet is not None:
+            from mri_search.store.parquet import write_points
+
+            done = sorted(set(all_ids) - {ids[s.series] for s in failures if s.series in ids})
+            parquet_rows = write_points(_stored(col, done), cfg.parquet, col.meta)
+
+    skipped = scan_skips + failures
+    errors_path = cfg.errors or _default_errors(name, cfg.shard)
+    if skipped or errors_path.exists():  # an earlier run's report is replaced, never left to mislead
+        write_error_report(skipped, errors_path)
+    return IndexSummary(collection=name, location=location, model_id=meta.model_id, series_found=len(scan.series),
+                        in_shard=len(records), indexed=indexed, present=len(records) - len(todo),
+                        failed=len(failures), files_skipped=len(scan_skips),
+                        errors_path=str(errors_path) if skipped else None,
+                        parquet_path=str(cfg.parquet) if cfg.parquet else None, parquet_rows=parquet_rows,
+                        elapsed_s=time.perf_counter() - t0, embed_s=embed_s)
+
+
+def _write_batches(batches, col, ids: dict[str, str], reports: dict, cfg: IndexCfg, total: int,
+                   failures: list[Skip]) -> int:
+    """Upsert every embedded batch as it comes; returns the number of points written."""
+    from tqdm import tqdm
+
+    n = 0
+    with tqdm(total=total, unit="series", desc="indexing", disable=None if cfg.progress else True,
+              dynamic_ncols=True) as bar:
+        for b, batch in enumerate(batches):
+            points = []
+            for rec, image, report in zip(batch.records, batch.image, batch.report):
+                vectors = {IMAGE: image.tolist()}
+                if report is not None:
+                    vectors[REPORT] = report.tolist()
+                points.append(Point(id=ids[rec.key], vectors=vectors,
+                                    payload=build_payload(rec, reports.get(rec.study_key), cfg.keep_phi)))
+            col.upsert(points)
+            n += len(points)
+            failures += batch.failed
+            for sk in batch.failed:
+                log.warning("%s: %s", sk.path, sk.reason)
+            log.debug("batch %d: %d points upserted, %d failed", b, len(points), len(batch.failed))
+            bar.update(len(batch.records) + len(batch.failed))
+    return n
+
+
+def _stored(col, ids: list[str]) -> Iterator[Point]:
+    """The points of ``ids`` that are in the collection, with vectors, in the order of ``ids``."""
+    for i in range(0, len(ids), ID_CHUNK):
+        yield from col.retrieve(ids[i:i + ID_CHUNK], with_vectors=True)
+
+
+def _default_errors(collection: str, shard: tuple[int, int]) -> Path:
+    k, n = shard
+    suffix = f".shard-{k}-of-{n}" if n > 1 else ""
+    return default_home() / "errors" / f"{collection}{suffix}.tsv"

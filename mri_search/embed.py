@@ -1,0 +1,164 @@
+"""Batched embedding of series records and their reports with a loaded model.
+
+Series are read and preprocessed (the model's own ``PreprocessConfig``) in ``torch.utils.data.DataLoader`` worker
+processes, so decoding and resampling overlap the encoder's compute; a series that fails to load or preprocess
+becomes a ``Skip`` and the batch goes on without it. Each study's report is embedded once, from its findings and
+impression (``report_text``, the convention the report tower is trained with), several studies per text-encoder
+call: when a batch meets a study not embedded yet, the reports of the next studies in line are encoded with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .ingest.records import ParsedReport, SeriesRecord, Skip
+from .preprocess import PreprocessConfig, deterministic_transforms, run_transforms
+from .preprocess_transforms import Loader
+
+log = logging.getLogger(__name__)
+
+
+def report_text(report: ParsedReport) -> str:
+    """What the report tower embeds: findings and impression under their headings, or the whole text when
+    neither section is present (the same convention as ``pretrain.text_sampling.full_text``)."""
+    parts = [f"{name.capitalize()}: {report.sections[name].strip()}" for name in ("findings", "impression")
+             if report.sections.get(name, "").strip()]
+    return "\n".join(parts) if parts else report.text.strip()
+
+
+class SeriesDataset(torch.utils.data.Dataset):
+    """``records[i]`` -> ``{"i": i, "image": [1, *size] float32 tensor or None, "error": reason or None}``.
+
+    Never raises for a bad series: the reason travels back to the main process instead.
+    """
+
+    def __init__(self, records: Sequence[SeriesRecord], cfg: PreprocessConfig, loader: Loader | None = None) -> None:
+        self.records = list(records)
+        self.transforms = deterministic_transforms(cfg, loader)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, i: int) -> dict:
+        try:
+            img = run_transforms(self.transforms, {"series": self.records[i]})["image"]
+            return {"i": i, "image": img.as_tensor() if hasattr(img, "as_tensor") else img, "error": None}
+        except Exception as exc:  # any per-series failure is reported, never fatal to the run
+            msg = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+            return {"i": i, "image": None, "error": msg.splitlines()[0] if msg else type(exc).__name__}
+
+
+def _as_list(items: list[dict]) -> list[dict]:
+    return items
+
+
+@dataclass
+class EmbeddedBatch:
+    """One batch of ``embed_series``."""
+
+    records: list[SeriesRecord]  # the series embedded, in input order
+    image: np.ndarray  # [n, embed_dim] float32, unit length
+    report: list[np.ndarray | None]  # per record: its study's report embedding [embed_dim], None without report
+    failed: list[Skip]  # series of this batch that could not be embedded, with the reason
+
+
+class ReportEmbedder:
+    """Study report embeddings, computed once per study and kept for the run (embed_dim floats per study).
+
+    Reports are encoded ``text_batch`` at a time: on a CPU a batch of 8 reports costs little more than one.
+
+    Args:
+        model: an ``MRIClip`` in eval mode.
+        reports: study_key -> parsed report.
+        text_batch: reports per text-encoder call.
+    """
+
+    def __init__(self, model, reports: dict[str, ParsedReport], text_batch: int = 16) -> None:
+        self.model = model
+        self.reports = reports
+        self.text_batch = text_batch
+        self.cache: dict[str, np.ndarray] = {}
+
+    def __call__(self, study_keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Embeddings of those of ``study_keys`` that have a report (computing the missing ones)."""
+        todo = list(dict.fromkeys(k for k in study_keys if k in self.reports and k not in self.cache))
+        device = next(self.model.parameters()).device
+        for i in range(0, len(todo), self.text_batch):
+            keys = todo[i:i + self.text_batch]
+            tokens = self.model.tokenize([report_text(self.reports[k]) for k in keys])
+            with torch.inference_mode():
+                z = self.model.encode_report({k: v.to(device) for k, v in tokens.items()})  # [n, D]
+            self.cache.update(zip(keys, z.float().cpu().numpy()))
+        return {k: self.cache[k] for k in study_keys if k in self.cache}
+
+    def missing(self, study_keys: Sequence[str]) -> bool:
+        """Whether any of ``study_keys`` has a report not embedded yet."""
+        return any(k in self.reports and k not in self.cache for k in study_keys)
+
+
+def encode_volumes(model, x: torch.Tensor) -> np.ndarray:
+    """``[B, 1, S, S, S]`` -> ``[B, embed_dim]`` float32 numpy, unit length, on the model's device."""
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        return model.encode_volume(x.to(device, non_blocking=True)).float().cpu().numpy()
+
+
+def embed_series(loaded, records: Sequence[SeriesRecord], reports: dict[str, ParsedReport] | None = None,
+                 batch_size: int = 8, workers: int = 2, loader: Loader | None = None) -> Iterator[EmbeddedBatch]:
+    """Embed ``records`` in batches: image vectors of each series and report vectors of its study.
+
+    The worker processes start (fork) when this function is called, before the first batch is asked for:
+    open files such as a store's lock are not inherited if they are opened after the call.
+
+    Args:
+        loaded: a ``mri_search.model.LoadedModel`` (its ``preprocess`` is applied).
+        records: the series to embed.
+        reports: study_key -> parsed report (series of studies without one get no report vector).
+        batch_size: series per encoder call.
+        workers: DataLoader worker processes reading and preprocessing (0: in this process).
+        loader: the pixel reader (default ``ingest.load_series``).
+
+    Yields:
+        One ``EmbeddedBatch`` per ``batch_size`` records, in order.
+    """
+    if batch_size < 1 or workers < 0:
+        raise ValueError(f"batch_size must be >= 1 and workers >= 0, got {batch_size}, {workers}")
+    records = list(records)
+    dl = torch.utils.data.DataLoader(SeriesDataset(records, loaded.preprocess, loader), batch_size=batch_size,
+                                     shuffle=False, num_workers=workers, collate_fn=_as_list,
+                                     prefetch_factor=2 if workers else None)
+    it = iter(dl)  # forks the workers now
+    return _batches(it, records, ReportEmbedder(loaded.model, reports or {}), loaded.model, batch_size)
+
+
+def _batches(it, records: list[SeriesRecord], reports: ReportEmbedder, model,
+             batch_size: int) -> Iterator[EmbeddedBatch]:
+    lookahead = max(4 * batch_size, 64)  # series whose studies' reports are encoded together
+    for items in it:
+        start = min(d["i"] for d in items)  # batches come in order: this one and the next ones from here on
+        if reports.missing([records[d["i"]].study_key for d in items]):
+            reports([r.study_key for r in records[start:start + lookahead]])
+        ok = [d for d in items if d["error"] is None]
+        failed = [_skip(records[d["i"]], d["error"]) for d in items if d["error"] is not None]
+        recs = [records[d["i"]] for d in ok]
+        if ok:
+            image = encode_volumes(model, torch.stack([d["image"] for d in ok]))  # [n, D]
+        else:
+            image = np.zeros((0, model.embed_dim), np.float32)
+        finite = np.isfinite(image).all(axis=1)
+        if not finite.all():
+            failed += [_skip(r, "the encoder returned a non-finite embedding") for r, f in zip(recs, finite) if not f]
+            recs = [r for r, f in zip(recs, finite) if f]
+            image = image[finite]
+        rep = reports([r.study_key for r in recs])
+        yield EmbeddedBatch(records=recs, image=image, report=[rep.get(r.study_key) for r in recs], failed=failed)
+
+
+def _skip(rec: SeriesRecord, reason: str) -> Skip:
+    path = rec.files[0].display if rec.files else rec.key
+    return Skip(path=path, reason=f"not embedded: {reason}", series=rec.key, level="failed")

@@ -1,0 +1,259 @@
+"""``EdgeStore``: Qdrant's own engine in-process (``qdrant-edge-py``), on disk, one folder per collection.
+
+Layout of a store folder::
+
+    ROOT/<collection>/collection.json   # CollectionMeta, written first (atomically)
+    ROOT/<collection>/shard/            # the Qdrant Edge shard: segments, write-ahead log, payload indexes
+    ROOT/<collection>/.lock             # flock held while a process has the collection open
+
+One process at a time may open a collection (Qdrant Edge's rule, enforced here with ``flock`` so that a second
+opener gets ``StoreBusy`` at once instead of an engine error). The lock dies with its process, SIGKILL included;
+acknowledged upserts survive in the write-ahead log. HNSW is built by ``optimize()``, which the engine never runs
+on its own.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .base import Hit, Point, point_of
+from .layout import PAYLOAD_INDEXES, VECTORS, CollectionMeta, StoreBusy, check_name, parse_filter
+
+log = logging.getLogger(__name__)
+
+META_NAME = "collection.json"
+SHARD_DIR = "shard"
+LOCK_NAME = ".lock"
+
+
+def _qe():
+    import qdrant_edge
+
+    return qdrant_edge
+
+
+def _edge_filter(f: dict | None):
+    conds = parse_filter(f)
+    if not conds:
+        return None
+    q = _qe()
+    must = []
+    for key, kind, v in conds:
+        if kind == "value":
+            # qdrant-edge-py 0.9.0 reads a Python bool as the integer 0/1 (bool is an int subclass), which matches
+            # no boolean payload value; numpy's bool is not an int and arrives as a boolean
+            must.append(q.FieldCondition(key, match=q.MatchValue(np.bool_(v) if isinstance(v, bool) else v)))
+        elif kind == "any":
+            must.append(q.FieldCondition(key, match=q.MatchAny(v)))
+        else:
+            must.append(q.FieldCondition(key, range=q.RangeFloat(**v)))
+    return q.Filter(must=must)
+
+
+def _busy(path: Path) -> StoreBusy:
+    return StoreBusy(f"index is busy: collection {path.name!r} in {path.parent} is open in another process "
+                     "(the embedded engine allows one at a time); wait for it to finish, or use a Qdrant server "
+                     "(--qdrant-url) for concurrent access")
+
+
+class EdgeCollection:
+    """An open Qdrant Edge shard holding one collection (see ``base.Collection``)."""
+
+    def __init__(self, folder: Path, meta: CollectionMeta) -> None:
+        self.name = folder.name
+        self.meta = meta
+        self.folder = folder
+        self._lock = _acquire(folder)
+        try:
+            self.shard = self._open_shard()
+        except BaseException:
+            os.close(self._lock)
+            raise
+
+    def _open_shard(self):
+        """Load the shard, or create it with the layout's vectors and payload indexes. A creator killed between
+        collection.json and the shard leaves no shard folder: the next opener creates it."""
+        q = _qe()
+        path = self.folder / SHARD_DIR
+        if path.exists():
+            try:
+                shard = q.EdgeShard.load(str(path))
+            except Exception as exc:  # the engine raises a bare Exception
+                if "WouldBlock" in str(exc):
+                    raise _busy(self.folder) from None
+                raise ValueError(f"cannot open the embedded collection {self.folder}: {exc}") from None
+        else:
+            params = q.EdgeVectorParams(size=self.meta.embed_dim, distance=q.Distance.Cosine)  # layout.DISTANCE
+            shard = q.EdgeShard.create(str(path), q.EdgeConfig(vectors={v: params for v in VECTORS}))
+        missing = [f for f in PAYLOAD_INDEXES if f not in shard.info().payload_schema]  # also after a killed create
+        for field in missing:
+            shard.update(q.UpdateOperation.create_field_index(field, _schema(PAYLOAD_INDEXES[field])))
+        if missing:
+            shard.flush()
+        return shard
+
+    def upsert(self, points: Sequence[Point]) -> None:
+        if not points:
+            return
+        q = _qe()
+        self.shard.update(q.UpdateOperation.upsert_points(
+            [q.Point(p.id, {k: v if isinstance(v, list) else [float(x) for x in v] for k, v in p.vectors.items()},
+                     p.payload) for p in points]))
+
+    def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        return {str(r.id) for r in self.shard.retrieve(list(ids), with_payload=False, with_vector=False)}
+
+    def retrieve(self, ids: Sequence[str], with_vectors: bool = False) -> list[Point]:
+        if not ids:
+            return []
+        recs = self.shard.retrieve(list(ids), with_payload=True, with_vector=with_vectors)
+        by_id = {str(r.id): point_of(r, with_vectors) for r in recs}
+        return [by_id[i] for i in map(str, ids) if i in by_id]
+
+    def search(self, vector: Sequence[float], using: str = "image", top_k: int = 10, filter: dict | None = None,
+               exact: bool = False) -> list[Hit]:
+        q = _qe()
+        req = q.QueryRequest(limit=int(top_k), query=q.Query.Nearest([float(x) for x in vector], using=using),
+                             filter=_edge_filter(filter), with_payload=True, with_vector=False,
+                             params=q.SearchParams(exact=True) if exact else None)
+        return [Hit(id=str(p.id), score=float(p.score), payload=dict(p.payload or {})) for p in self.shard.query(req)]
+
+    def count(self, filter: dict | None = None) -> int:
+        return int(self.shard.count(_qe().CountRequest(exact=True, filter=_edge_filter(filter))))
+
+    def scroll(self, filter: dict | None = None, with_vectors: bool = False, batch: int = 256) -> Iterator[Point]:
+        q = _qe()
+        flt = _edge_filter(filter)
+        offset = None
+        while True:
+            recs, offset = self.shard.scroll(q.ScrollRequest(offset=offset, limit=batch, filter=flt,
+                                                             with_payload=True, with_vector=with_vectors))
+            for r in recs:
+                yield point_of(r, with_vectors)
+            if offset is None:
+                return
+
+    def optimize(self) -> None:
+        self.shard.optimize()
+
+    def flush(self) -> None:
+        self.shard.flush()
+
+    def close(self) -> None:
+        """Flush, close the shard and release the lock (idempotent)."""
+        if self.shard is not None:
+            try:
+                self.shard.flush()
+                self.shard.close()
+            finally:
+                self.shard = None
+                os.close(self._lock)
+
+
+def _schema(kind: str):
+    t = _qe().PayloadSchemaType
+    return {"keyword": t.Keyword, "integer": t.Integer, "float": t.Float, "bool": t.Bool}[kind]
+
+
+def _acquire(folder: Path) -> int:
+    """flock ``folder/.lock`` without waiting; StoreBusy when another process holds it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise _busy(folder) from None
+    return fd
+
+
+class EdgeStore:
+    """A folder of embedded Qdrant collections (see ``base.VectorStore``).
+
+    Args:
+        root: the folder (created on first write).
+    """
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root).expanduser()
+        self.location = str(self.root)
+        self._open: dict[str, EdgeCollection] = {}
+        if self.root.exists() and not self.root.is_dir():
+            raise ValueError(f"{self.root} is not a folder; --db must name a folder for the embedded index")
+
+    def list_collections(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if (p / META_NAME).is_file())
+
+    def read_meta(self, name: str) -> CollectionMeta | None:
+        folder = self.root / check_name(name)
+        path = folder / META_NAME
+        if not path.is_file():
+            if (folder / SHARD_DIR).exists():
+                raise ValueError(f"{folder} holds a shard but no {META_NAME}: not an mri-search collection")
+            return None
+        try:
+            return CollectionMeta.from_dict(json.loads(path.read_text()))
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
+            raise ValueError(f"{path} is corrupt: {exc}") from None
+
+    def create_collection(self, name: str, meta: CollectionMeta, shards: int | None = None,
+                          replicas: int | None = None) -> EdgeCollection:
+        if shards not in (None, 1) or replicas not in (None, 1):
+            raise ValueError("shards and replicas apply to a Qdrant server (--qdrant-url), not the embedded index")
+        folder = self.root / check_name(name)
+        lock = _acquire(folder)  # held across the check and the write: two creators cannot interleave
+        try:
+            if (folder / META_NAME).is_file():
+                raise FileExistsError(f"collection {name!r} already exists in {self.root}")
+            _atomic_write_text(folder / META_NAME, json.dumps(meta.to_dict(), indent=2) + "\n")
+        finally:
+            os.close(lock)
+        return self._remember(EdgeCollection(folder, meta))
+
+    def open_collection(self, name: str) -> EdgeCollection:
+        meta = self.read_meta(name)
+        if meta is None:
+            raise ValueError(f"no collection {name!r} in {self.root}; known: {self.list_collections()}")
+        if name in self._open:
+            return self._open[name]
+        return self._remember(EdgeCollection(self.root / name, meta))
+
+    def _remember(self, col: EdgeCollection) -> EdgeCollection:
+        self._open[col.name] = col
+        return col
+
+    def close(self) -> None:
+        cols, self._open = list(self._open.values()), {}
+        for col in cols:
+            col.close()
+
+    def __enter__(self) -> "EdgeStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
