@@ -3,7 +3,7 @@
 Series are read and preprocessed (the model's own ``PreprocessConfig``) in ``torch.utils.data.DataLoader`` worker
 processes, so decoding and resampling overlap the encoder's compute; a series that fails to load or preprocess
 becomes a ``Skip`` and the batch goes on without it. Each study's report is embedded once, from its findings and
-impression (``report_text``, the convention the report tower is trained with), several studies per text-encoder
+impression (``ingest.report_text.embedding_text``, the convention the report tower is trained with), several studies per text-encoder
 call: when a batch meets a study not embedded yet, the reports of the next studies in line are encoded with it.
 """
 
@@ -17,18 +17,11 @@ import numpy as np
 import torch
 
 from .ingest.records import ParsedReport, SeriesRecord, Skip
+from .ingest.report_text import embedding_text
 from .preprocess import PreprocessConfig, deterministic_transforms, run_transforms
 from .preprocess_transforms import Loader
 
 log = logging.getLogger(__name__)
-
-
-def report_text(report: ParsedReport) -> str:
-    """What the report tower embeds: findings and impression under their headings, or the whole text when
-    neither section is present (the same convention as ``pretrain.text_sampling.full_text``)."""
-    parts = [f"{name.capitalize()}: {report.sections[name].strip()}" for name in ("findings", "impression")
-             if report.sections.get(name, "").strip()]
-    return "\n".join(parts) if parts else report.text.strip()
 
 
 class SeriesDataset(torch.utils.data.Dataset):
@@ -90,7 +83,7 @@ class ReportEmbedder:
         device = next(self.model.parameters()).device
         for i in range(0, len(todo), self.text_batch):
             keys = todo[i:i + self.text_batch]
-            tokens = self.model.tokenize([report_text(self.reports[k]) for k in keys])
+            tokens = self.model.tokenize([embedding_text(self.reports[k]) for k in keys])
             with torch.inference_mode():
                 z = self.model.encode_report({k: v.to(device) for k, v in tokens.items()})  # [n, D]
             self.cache.update(zip(keys, z.float().cpu().numpy()))

@@ -24,7 +24,7 @@ import random
 import numpy as np
 
 from mri_search.ingest.records import ParsedReport
-from mri_search.ingest.report_text import split_sentences
+from mri_search.ingest.report_text import embedding_text, split_sentences
 
 KINDS = ("full", "impression", "region")
 DEFAULT_WEIGHTS = (0.4, 0.3, 0.3)  # full report, impression, region sentences
@@ -33,11 +33,7 @@ MAX_REGION_SENTENCES = 3
 Rng = random.Random | np.random.Generator
 
 
-def full_text(report: ParsedReport) -> str:
-    """Findings and impression under their headings; the whole report text when neither section is present."""
-    parts = [f"{name.capitalize()}: {report.sections[name].strip()}" for name in ("findings", "impression")
-             if report.sections.get(name, "").strip()]
-    return "\n".join(parts) if parts else report.text.strip()
+full_text = embedding_text  # the whole report, as indexing embeds it
 
 
 def findings_sentences(report: ParsedReport) -> list[str]:

@@ -99,6 +99,14 @@ def parse_report(text: str, source: str) -> ParsedReport:
     return ParsedReport(source=source, text=text, sections=sections, sentences=sentences)
 
 
+def embedding_text(report: ParsedReport) -> str:
+    """What the report tower embeds for a whole report (in training, indexing and evaluation alike): findings and
+    impression under their headings, or the whole text when neither section is present."""
+    parts = [f"{name.capitalize()}: {report.sections[name].strip()}" for name in ("findings", "impression")
+             if report.sections.get(name, "").strip()]
+    return "\n".join(parts) if parts else report.text.strip()
+
+
 def split_sentences(body: str) -> list[str]:
     """Organ/region-level units of one section body (see module docstring)."""
     blocks: list[tuple[str, str]] = []  # (subheading label, text)

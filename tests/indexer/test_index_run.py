@@ -82,7 +82,7 @@ def test_vectors_are_the_models_embeddings(indexed, archive, model_dir):
     loaded = load_model(model_dir)
     import torch
 
-    from mri_search.embed import report_text
+    from mri_search.ingest.report_text import embedding_text as report_text
 
     with torch.no_grad():
         img = loaded.model.encode_volume(preprocess(rec, loaded.preprocess)[None].as_tensor())[0].numpy()
