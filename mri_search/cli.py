@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
+from .cli_bench import bench as _bench
 from .cli_pretrain import app as _pretrain_app
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(_pretrain_app, name="pretrain")
+app.command("bench")(_bench)
 
 
 def _version(value: bool) -> None:

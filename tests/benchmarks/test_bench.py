@@ -1,0 +1,102 @@
+"""`mri-search bench` on a tiny generated archive: tasks and relevance, the output files, TREC re-scoring, errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from benchmarks.bench.data import load_bench_data
+from benchmarks.bench.run import BenchCfg, run_bench
+from benchmarks.bench.tasks import build_tasks, organ_sentences, relevance
+from mri_search.cli import app
+from mri_search.evaluation.trec import score_run
+from mri_search.ingest.report_text import parse_report
+from mri_search.model import build_model, get_preset, save_model
+from mri_search.preprocess import default_preprocess
+from mri_search.synth.archive import run_synth
+from mri_search.synth.config import SynthConfig
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "archive"
+    run_synth(SynthConfig(out=out, studies=7, seed=2,  # test split: a head-and-neck and a brain study
+                          format="nifti", regions=("knee", "brain", "head_neck"),
+                          matrix_scale=0.2), progress=lambda *a, **k: None)
+    return out
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    torch.manual_seed(0)
+    return save_model(build_model(get_preset("vit-tiny-test")).eval(), tmp_path_factory.mktemp("m") / "m",
+                      default_preprocess(32))
+
+
+def test_tasks_and_relevance(archive):
+    data = load_bench_data(archive, split="all", workers=1)
+    tasks = build_tasks(data, seed=0)
+    assert {"body_region_sentences", "body_region_reports", "paired"} <= set(tasks)
+    for task in tasks.values():
+        rel = relevance(task)
+        assert rel.shape == (len(task.texts), len(task.series))
+        for t in range(len(task.texts)):
+            for s in range(len(task.series)):
+                want = task.text_labels[t] is not None and task.text_labels[t] == task.series_labels[s]
+                assert rel[t, s] == want
+    paired = tasks["paired"]
+    # each report is relevant to exactly its own study's series
+    assert (relevance(paired).sum(axis=1) > 0).all()
+    assert relevance(paired).sum() == len(paired.series)
+
+
+def test_organ_sentences_leave_out_generic_ones():
+    rep = parse_report("FINDINGS:\nThe liver is normal in size and signal. No other significant abnormality. "
+                       "Small cyst.\n\nIMPRESSION: Normal.\n", "x")
+    assert organ_sentences(rep) == ["The liver is normal in size and signal."]
+
+
+def test_bench_writes_results_runs_and_report(archive, model_dir, tmp_path):
+    out = tmp_path / "out"
+    res = run_bench(BenchCfg(archive=str(archive), model=str(model_dir), out=str(out), workers=0, n_boot=100))
+    results = json.loads((out / "results.json").read_text())
+    assert results == res["results"]
+    task = results["body_region_reports"]
+    assert set(task) == {"t2i", "i2t"}
+    assert {"model", "random", "random_weights", "metadata"} <= set(task["t2i"])
+    assert {"mAP", "P_all@1", "P_all@5", "P@10", "R@10", "nDCG@10"} <= set(task["t2i"]["model"])
+    ci = json.loads((out / "ci95.json").read_text())
+    low, high = ci["body_region_reports"]["t2i"]["model"]["mAP"]
+    assert low <= task["t2i"]["model"]["mAP"] <= high
+    # the TREC files re-score to the same mAP (runs are cut at 1000 ranks, more than this gallery holds)
+    for direction in ("t2i", "i2t"):
+        ev = score_run(out / f"body_region_reports.{direction}.model.run", out / f"body_region_reports.{direction}.qrels")
+        assert ev.summary()["mAP"] == pytest.approx(task[direction]["model"]["mAP"], abs=1e-9)
+    md = (out / "report.md").read_text()
+    assert "P_all@5" in md and "Body-region retrieval" in md and "## Engine" in md
+    assert (out / "body_region_reports.png").stat().st_size > 1000
+    assert (out / "body_region_reports.t2i.pr.png").stat().st_size > 1000
+    assert res["engine"]["recall@10_vs_exact"] == pytest.approx(1.0)
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["split"] == "test" and "salt" not in cfg
+    # the shortcut baseline is fitted on the other splits when they exist
+    if "shortcut" in task["t2i"]:
+        assert 0.0 <= task["t2i"]["shortcut"]["mAP"] <= 1.0
+    assert np.isfinite(task["t2i"]["random"]["mAP"])
+
+
+def test_bench_cli_user_errors(archive, model_dir, tmp_path):
+    res = runner.invoke(app, ["bench", "--model", str(model_dir), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "--archive" in res.output and "Traceback" not in res.output
+    res = runner.invoke(app, ["bench", "--model", str(tmp_path), "--out", str(tmp_path / "o"), "--archive",
+                              str(archive)])
+    assert res.exit_code == 2 and "not a model folder" in res.output
+    res = runner.invoke(app, ["bench", "--model", str(model_dir), "--out", str(tmp_path / "o"), "--archive",
+                              str(tmp_path)])
+    assert res.exit_code == 2 and "manifest.parquet" in res.output
