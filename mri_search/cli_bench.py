@@ -29,6 +29,9 @@ def bench(
         help="NAME=DIR of another model to score beside it, e.g. stage2_only=runs/s2-only (repeatable).")] = None,
     split: Annotated[str, typer.Option(help="Evaluated split: test (patients disjoint from the archive's "
                                             "train/val) or all.")] = "test",
+    fit_archive: Annotated[Optional[Path], typer.Option(
+        help="Generated archive whose series train the shortcut baseline (default: the evaluated archive's other "
+             "splits); e.g. the model's training archive with --split all.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of sentence picks, random baselines and the bootstrap.")] = 0,
     workers: Annotated[int, typer.Option(help="Series reading / preprocessing processes.")] = 2,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95 % intervals.")] = 1000,
@@ -64,6 +67,7 @@ def bench(
     try:
         result = run_bench(BenchCfg(archive=str(archive), model=str(model), out=str(out),
                                     hn_archive=str(hn_archive or ""), compare=tuple(pairs), split=split, seed=seed,
+                                    fit_archive=str(fit_archive or ""),
                                     workers=workers, n_boot=n_boot, engine=engine))
     except ValueError as e:
         _fail(str(e))

@@ -42,6 +42,8 @@ class BenchCfg:
     hn_archive: str = ""  # an extra head-and-neck archive for the pathology tasks ("" = the main archive's)
     compare: tuple[tuple[str, str], ...] = ()  # (name, model folder) of other models, e.g. ("stage2_only", DIR)
     split: str = "test"  # evaluated split of the archive(s): "test" (patients never seen) or "all"
+    fit_archive: str = ""  # archive whose series train the shortcut baseline ("" = the evaluated archive's other
+    #                       splits); e.g. the model's own training archive when --split all evaluates a whole archive
     seed: int = 0  # organ-sentence picks, random baselines, bootstrap
     n_boot: int = 1000  # bootstrap resamples
     trec_depth: int = 1000  # ranks written per query in TREC run files (metrics use the full ranking)
@@ -103,6 +105,12 @@ def run_bench(cfg: BenchCfg) -> dict:
     archive_of = {s.record.key: Path(cfg.archive) for s in data.series + data.fit_series}
     if hn is not None:
         archive_of.update({s.record.key: Path(cfg.hn_archive) for s in hn.series + hn.fit_series})
+    if cfg.fit_archive:
+        fit_data = load_bench_data(Path(cfg.fit_archive), "all", cfg.salt, cfg.workers)
+        archive_of.update({s.record.key: Path(cfg.fit_archive) for s in fit_data.series})
+        data.fit_series = fit_data.series
+        if hn is not None:
+            hn.fit_series = fit_data.series
     shortcut = ShortcutScorer(archive_of, cfg.seed)
 
     entries, cis, counts, curves = {}, {}, {}, {}

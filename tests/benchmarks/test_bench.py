@@ -100,3 +100,12 @@ def test_bench_cli_user_errors(archive, model_dir, tmp_path):
     res = runner.invoke(app, ["bench", "--model", str(model_dir), "--out", str(tmp_path / "o"), "--archive",
                               str(tmp_path)])
     assert res.exit_code == 2 and "manifest.parquet" in res.output
+
+
+def test_fit_archive_trains_the_shortcut_baseline(archive, model_dir, tmp_path):
+    # the shortcut fitted on another archive's series (here the same files: this checks the plumbing; a real run
+    # fits on the model's training archive and evaluates a whole held-out archive with --split all)
+    res = run_bench(BenchCfg(archive=str(archive), model=str(model_dir), out=str(tmp_path / "o"),
+                             fit_archive=str(archive), workers=0, n_boot=50, engine=False))
+    assert "shortcut" in res["results"]["body_region_reports"]["t2i"]
+    assert res["counts"]["body_region_reports.t2i"]["queries"] == 2  # the test split's two studies
