@@ -2,8 +2,9 @@
 
 For each model folder (and a randomly initialised model of the same preset), every series of a held-out generated
 archive is preprocessed with the model's own preprocessing and encoded by the frozen image tower; a logistic
-regression is fitted on the series of the archive's train + val patients and scored on its test patients
-(``manifest.parquet`` splits: disjoint patients). Labels come from the manifest: body region and sequence.
+regression is scored by 5-fold cross-validation grouped by patient (a patient's series never sit on both sides of a
+fold), so every series of the archive is predicted once by a probe that never saw its patient. Labels come from
+the manifest: body region and sequence.
 Two features per model: the pooled feature (the class token) and the mean of the final patch tokens.
 
     python -m benchmarks.pretrain_probe EVAL_ARCHIVE --model stage1=runs/s1 --model mae=runs/mae --out probe.json
@@ -61,32 +62,31 @@ def features(model, records: list, cache: PreprocessCache, batch_size: int = 8) 
     return {"pooled": np.concatenate(pooled), "tokens": np.concatenate(tokens)}
 
 
-def probe(x: np.ndarray, y: list, train: np.ndarray, seed: int = 0) -> dict[str, float]:
-    """Standardised logistic regression fitted on rows ``train``, scored on the others."""
+def probe(x: np.ndarray, y: list, groups: list, folds: int = 5, seed: int = 0) -> dict[str, float]:
+    """Standardised logistic regression, cross-validated over ``folds`` patient-grouped folds."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score, balanced_accuracy_score
+    from sklearn.model_selection import GroupKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     y = np.asarray(y)
     clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000, C=0.5, random_state=seed))
-    clf.fit(x[train], y[train])
-    pred = clf.predict(x[~train])
-    return {"accuracy": float(accuracy_score(y[~train], pred)),
-            "balanced_accuracy": float(balanced_accuracy_score(y[~train], pred))}
+    pred = cross_val_predict(clf, x, y, groups=groups, cv=GroupKFold(folds))
+    return {"accuracy": float(accuracy_score(y, pred)), "balanced_accuracy": float(balanced_accuracy_score(y, pred))}
 
 
 def run_probes(archive: Path, models: dict[str, Path], random_presets: list[str], cache_dir: Path,
                seed: int = 0) -> dict:
     """Probe results ``{model name: {feature: {task: metrics}}}`` plus counts and the majority-class baseline."""
     records, rows = labelled_records(archive)
-    train = np.array([r["split"] != "test" for r in rows])
-    out: dict = {"archive": str(archive), "series": len(records), "train_series": int(train.sum()),
-                 "test_series": int((~train).sum()), "majority": {}, "models": {}}
+    groups = [r["patient_id"] for r in rows]
+    out: dict = {"archive": str(archive), "series": len(records), "patients": len(set(groups)), "folds": 5,
+                 "majority": {}, "models": {}}
     for task in TASKS:
         y = np.array([r[task] for r in rows])
-        values, counts = np.unique(y[train], return_counts=True)
-        out["majority"][task] = float(np.mean(y[~train] == values[np.argmax(counts)]))
+        values, counts = np.unique(y, return_counts=True)
+        out["majority"][task] = float(counts.max() / len(y))
     todo = [(name, lambda p=path: load_model(p)) for name, path in models.items()]
     for preset in random_presets:
         def random_model(p=preset):
@@ -99,7 +99,7 @@ def run_probes(archive: Path, models: dict[str, Path], random_presets: list[str]
         loaded = make()
         cache = PreprocessCache(cache_dir, loaded.preprocess)
         feats = features(loaded.model, records, cache)
-        out["models"][name] = {kind: {task: probe(x, [r[task] for r in rows], train, seed) for task in TASKS}
+        out["models"][name] = {kind: {task: probe(x, [r[task] for r in rows], groups, seed=seed) for task in TASKS}
                                for kind, x in feats.items()}
         out["models"][name]["seconds"] = time.perf_counter() - t0
         log.info("%s: %s", name, out["models"][name])
