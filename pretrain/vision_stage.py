@@ -32,7 +32,8 @@ class VisionStageCfg:
     """The stage-1 model and objective."""
 
     preset: str = "vit-s-cpu"  # model preset (mri_search/model/presets); its img_size sets the preprocessing
-    method: str = "contrastive"  # "contrastive", "mae" or "both" (see pretrain.ssl; chosen by measured comparison)
+    method: str = "mae"  # "contrastive", "mae" or "both" (pretrain.ssl); mae: the better frozen features in the
+    #                      measured comparison (issue 4 note: patient-grouped linear probes on a held-out archive)
     temperature: float = 0.2  # contrastive InfoNCE temperature
     proj_dim: int = 128  # contrastive head output width
     mask_ratio: float = 0.75  # mae: fraction of patch tokens hidden from the encoder
