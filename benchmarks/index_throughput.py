@@ -36,7 +36,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mri_search.embed import embed_series, encode_volumes, report_text
+from mri_search.embed import embed_series, encode_volumes
+from mri_search.ingest.report_text import embedding_text as report_text
 from mri_search.ingest.archive import scan_archive
 from mri_search.preprocess import PreprocessConfig, preprocess
 from mri_search.store import IMAGE, REPORT, CollectionMeta, Point, ensure_collection, point_id, salt_check

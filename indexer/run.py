@@ -90,6 +90,17 @@ def _model_meta(folder: Path, salt: str) -> CollectionMeta:
                           embed_dim=int(cfg["embed_dim"]), salt_check=salt_check(salt), created_with=__version__)
 
 
+def _register_model(folder: Path, model_id: str) -> None:
+    """Record where the model lives, so that ``mri-search query`` finds it from the collection's model identity
+    (``mri_search.model.registry``). A registry that cannot be written costs only a warning."""
+    from mri_search.model.registry import register_model
+
+    try:
+        register_model(folder, model_id)
+    except (OSError, TimeoutError) as exc:
+        log.warning("model folder not recorded in the registry (%s); queries will need --model %s", exc, folder)
+
+
 @contextlib.contextmanager
 def _store(cfg: IndexCfg, given: VectorStore | None) -> Iterator[VectorStore]:
     """The caller's store (left open), or one opened from ``cfg`` and closed on exit (locks released)."""
@@ -119,6 +130,7 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
     t0 = time.perf_counter()
     cfg.validate()
     meta = _model_meta(cfg.model, cfg.salt)
+    _register_model(cfg.model, meta.model_id)
     name = cfg.collection or collection_name(meta.model_id)
     scan = scan_archive(cfg.archive, ScanOptions(salt=cfg.salt, include_phi=cfg.keep_phi))
     records = [r for r in scan.series if in_shard(r.key, cfg.shard)]

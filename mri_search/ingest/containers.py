@@ -35,8 +35,9 @@ def list_files(path: Path, options: ScanOptions) -> tuple[list[FileRef], list[Sk
     """Every regular file under a folder, or every regular member of a zip/tar, as ``FileRef`` (nothing extracted).
 
     Args:
-        path: a folder (walked recursively; symbolic links are not followed out of it), a ``.zip``, or a
-            ``.tar`` / ``.tar.gz`` / ``.tgz`` (any compression ``tarfile`` reads).
+        path: a folder (walked recursively; symbolic links are not followed out of it), a ``.zip``, a
+            ``.tar`` / ``.tar.gz`` / ``.tgz`` (any compression ``tarfile`` reads), or one file on its own (a NIfTI,
+            listed with its JSON sidecar when there is one; a DICOM file).
         options: limits (``max_file_bytes``, ``max_total_bytes``, ``max_compression_ratio``).
 
     Returns:
@@ -49,7 +50,7 @@ def list_files(path: Path, options: ScanOptions) -> tuple[list[FileRef], list[Sk
     """
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"{path} does not exist; give a folder, a .zip or a .tar/.tar.gz archive")
+        raise ValueError(f"{path} does not exist; give a folder, a file, a .zip or a .tar/.tar.gz archive")
     if path.is_dir():
         return _list_dir(path, options)
     name = path.name.lower()
@@ -57,9 +58,11 @@ def list_files(path: Path, options: ScanOptions) -> tuple[list[FileRef], list[Sk
         return _list_zip(path, options)
     if name.endswith(TAR_EXTS):
         return _list_tar(path, options)
+    if not path.is_file():  # a pipe or a device: never opened (reading a pipe would wait forever)
+        raise ValueError(f"{path} is not a folder, a file, a .zip or a .tar/.tar.gz archive")
     if zipfile.is_zipfile(path):
         return _list_zip(path, options)
-    raise ValueError(f"{path} is not a folder, a .zip or a .tar/.tar.gz archive")
+    return _list_single(path, options)
 
 
 def classify(ref: FileRef) -> str:
@@ -153,6 +156,27 @@ def _list_dir(root: Path, options: ScanOptions) -> tuple[list[FileRef], list[Ski
             else:
                 refs.append(FileRef(str(root), rel, "dir", size))
     refs.sort(key=lambda r: r.member)
+    return refs, skips
+
+
+def _list_single(path: Path, options: ScanOptions) -> tuple[list[FileRef], list[Skip]]:
+    """A file given on its own, in its folder, with a NIfTI's JSON sidecar (``.bval`` files are found beside the
+    image by the NIfTI reader)."""
+    names = [path.name]
+    for ext in (".nii.gz", ".nii"):
+        if path.name.lower().endswith(ext):
+            sidecar = path.name[: -len(ext)] + ".json"
+            if (path.parent / sidecar).is_file():
+                names.append(sidecar)
+            break
+    refs: list[FileRef] = []
+    skips: list[Skip] = []
+    for name in names:
+        size = (path.parent / name).stat().st_size
+        if reason := _too_big(size, options):
+            skips.append(Skip(str(path.parent / name), reason, level="failed"))
+        else:
+            refs.append(FileRef(str(path.parent), name, "dir", size))
     return refs, skips
 
 

@@ -16,6 +16,7 @@ _LAZY = {
     "MRIClip": "model", "build_model": "model",
     "VisionEncoder": "vision", "ReportEncoder": "text",
     "save_model": "artifact", "load_model": "artifact", "model_identity": "artifact", "LoadedModel": "artifact",
+    "ReportModel": "model", "load_report_model": "artifact",
 }
 
 __all__ = ["ModelCfg", "TextCfg", "VisionCfg", "get_preset", "list_presets", *_LAZY]

@@ -23,13 +23,18 @@ import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
-from ..preprocess import PreprocessConfig
 from .config import ModelCfg
-from .model import MRIClip
+from .model import MRIClip, ReportModel
 from .text import WEIGHTS_FILE, backbone_fingerprint, backbone_folder
+
+if TYPE_CHECKING:
+    # imported where used: mri_search.preprocess imports MONAI (seconds), which model_identity and
+    # load_report_model (the text-query path) do not need
+    from ..preprocess import PreprocessConfig
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +70,7 @@ def _versions() -> dict:
     return out
 
 
-def _referenced_keys(model: MRIClip) -> set[str]:
+def _referenced_keys(model: MRIClip | ReportModel) -> set[str]:
     """Model state-dict keys taken from the installed backbone rather than stored (its untuned weights)."""
     tuned = model.text.tuned_backbone_keys()
     return {_BACKBONE + k for k in model.text.backbone.state_dict() if k not in tuned}
@@ -198,7 +203,7 @@ def load_model(folder: str | os.PathLike, device: str | torch.device = "cpu") ->
         ValueError: the folder is missing, incomplete or corrupt, written by a newer format, or the installed text
             backbone does not match the recorded sha256.
     """
-    from safetensors.torch import load_file
+    from ..preprocess import PreprocessConfig
 
     folder = Path(folder)
     meta = _read_meta(folder)
@@ -209,20 +214,47 @@ def load_model(folder: str | os.PathLike, device: str | torch.device = "cpu") ->
     _check_backbone(meta, folder)
 
     model = MRIClip(cfg, pretrained_text=cfg.text.tune != "all")  # "all": every backbone weight is stored
+    _restore(model, folder)
+    model.to(device).eval()
+    return LoadedModel(model=model, preprocess=pre, meta=meta)
+
+
+def load_report_model(folder: str | os.PathLike, device: str | torch.device = "cpu") -> ReportModel:
+    """The report tower of a saved model alone (``ReportModel``, eval mode): what a text query needs. Its report
+    embeddings are those of ``load_model(folder).model``; the image tower is not built (nor MONAI imported).
+
+    Raises:
+        ValueError: as ``load_model``.
+    """
+    folder = Path(folder)
+    meta = _read_meta(folder)
+    cfg = ModelCfg.from_dict(meta["model"])
+    _check_backbone(meta, folder)
+    model = ReportModel(cfg, pretrained_text=cfg.text.tune != "all")
+    _restore(model, folder)
+    return model.to(device).eval()
+
+
+def _restore(model: MRIClip | ReportModel, folder: Path) -> None:
+    """Load the stored weights that ``model`` has (all of them for an ``MRIClip``, the ``text.*`` ones for a
+    ``ReportModel``); the referenced backbone weights are already in place from the installed package."""
+    from safetensors import safe_open
+
+    expected = set(model.state_dict()) - _referenced_keys(model)
+    wanted = (lambda k: k.startswith("text.")) if isinstance(model, ReportModel) else (lambda k: True)
     try:
-        state = load_file(str(folder / WEIGHTS_NAME))
+        with safe_open(str(folder / WEIGHTS_NAME), "pt") as f:
+            stored = {k for k in f.keys() if wanted(k)}
+            state = {k: f.get_tensor(k) for k in sorted(stored & expected)}
     except Exception as exc:  # safetensors raises its own error types for torn or foreign files
         raise ValueError(f"{folder / WEIGHTS_NAME} is corrupt: {exc}") from None
-    expected = set(model.state_dict()) - _referenced_keys(model)
-    if set(state) != expected:
+    if stored != expected:
         raise ValueError(f"{folder / WEIGHTS_NAME} does not match its config: missing "
-                         f"{sorted(expected - set(state))[:5]}, unexpected {sorted(set(state) - expected)[:5]}")
+                         f"{sorted(expected - stored)[:5]}, unexpected {sorted(stored - expected)[:5]}")
     try:
         model.load_state_dict(state, strict=False)  # strict=False only for the referenced keys checked above
     except RuntimeError as exc:  # shape mismatch
         raise ValueError(f"{folder / WEIGHTS_NAME} does not match its config: {exc}") from None
-    model.to(device).eval()
-    return LoadedModel(model=model, preprocess=pre, meta=meta)
 
 
 def model_identity(folder: str | os.PathLike) -> str:

@@ -81,6 +81,36 @@ class MRIClip(nn.Module):
         return out
 
 
+class ReportModel(nn.Module):
+    """The report tower of an ``MRIClip`` alone, under the same module names (state-dict keys ``text.*``), so the
+    same weights give the same report embeddings. Text queries use it: building it needs no image tower, hence
+    no MONAI import (seconds of a query's start-up).
+
+    Args:
+        cfg: the whole model's configuration (only ``text`` and ``embed_dim`` are used).
+        pretrained_text: load the text backbone's installed weights (False when a checkpoint follows).
+    """
+
+    def __init__(self, cfg: ModelCfg, pretrained_text: bool = True) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.text = ReportEncoder(cfg.text, cfg.embed_dim, pretrained=pretrained_text)
+
+    @property
+    def embed_dim(self) -> int:
+        """Width of the shared embedding space."""
+        return self.cfg.embed_dim
+
+    def tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        """As ``MRIClip.tokenize``."""
+        return self.text.tokenize(texts)
+
+    def encode_report(self, tokens: dict[str, torch.Tensor], normalize: bool = True) -> torch.Tensor:
+        """As ``MRIClip.encode_report``: token dict -> ``[B, embed_dim]`` (unit length when ``normalize``)."""
+        z = self.text(tokens)
+        return F.normalize(z, dim=-1) if normalize else z
+
+
 def build_model(cfg: ModelCfg, pretrained_text: bool = True) -> MRIClip:
     """A freshly initialised ``MRIClip`` (the text backbone pretrained unless ``pretrained_text`` is False)."""
     return MRIClip(cfg, pretrained_text=pretrained_text)

@@ -57,9 +57,11 @@ class Collection(Protocol):
         """Points by id (missing ids are left out), payload always, vectors on request."""
 
     def search(self, vector: Sequence[float], using: str = "image", top_k: int = 10, filter: dict | None = None,
-               exact: bool = False) -> list[Hit]:
+               exact: bool = False, hnsw_ef: int | None = None, fields: Sequence[str] | None = None) -> list[Hit]:
         """Nearest points to ``vector`` by the named vector ``using``, best first, among those matching ``filter``
-        (the neutral form of ``layout.parse_filter``). ``exact`` bypasses the HNSW index."""
+        (the neutral form of ``layout.parse_filter``). ``exact`` bypasses the HNSW index; ``hnsw_ef`` widens its
+        search beam (None: the engine's default); ``fields`` limits the payloads returned to those keys (None:
+        all; a payload holds the report text, so many hits cost more than the search)."""
 
     def count(self, filter: dict | None = None) -> int:
         """Number of points (matching ``filter``)."""

@@ -41,21 +41,23 @@ def _qe():
 
 
 def _edge_filter(f: dict | None):
-    conds = parse_filter(f)
-    if not conds:
+    must, must_not = parse_filter(f)
+    if not must and not must_not:
         return None
+    return _qe().Filter(must=[_edge_condition(c) for c in must] or None,
+                        must_not=[_edge_condition(c) for c in must_not] or None)
+
+
+def _edge_condition(cond):
     q = _qe()
-    must = []
-    for key, kind, v in conds:
-        if kind == "value":
-            # qdrant-edge-py 0.9.0 reads a Python bool as the integer 0/1 (bool is an int subclass), which matches
-            # no boolean payload value; numpy's bool is not an int and arrives as a boolean
-            must.append(q.FieldCondition(key, match=q.MatchValue(np.bool_(v) if isinstance(v, bool) else v)))
-        elif kind == "any":
-            must.append(q.FieldCondition(key, match=q.MatchAny(v)))
-        else:
-            must.append(q.FieldCondition(key, range=q.RangeFloat(**v)))
-    return q.Filter(must=must)
+    key, kind, v = cond
+    if kind == "value":
+        # qdrant-edge-py 0.9.0 reads a Python bool as the integer 0/1 (bool is an int subclass), which matches
+        # no boolean payload value; numpy's bool is not an int and arrives as a boolean
+        return q.FieldCondition(key, match=q.MatchValue(np.bool_(v) if isinstance(v, bool) else v))
+    if kind == "any":
+        return q.FieldCondition(key, match=q.MatchAny(v))
+    return q.FieldCondition(key, range=q.RangeFloat(**v))
 
 
 def _busy(path: Path) -> StoreBusy:
@@ -121,11 +123,12 @@ class EdgeCollection:
         return [by_id[i] for i in map(str, ids) if i in by_id]
 
     def search(self, vector: Sequence[float], using: str = "image", top_k: int = 10, filter: dict | None = None,
-               exact: bool = False) -> list[Hit]:
+               exact: bool = False, hnsw_ef: int | None = None, fields: Sequence[str] | None = None) -> list[Hit]:
         q = _qe()
+        params = q.SearchParams(exact=True) if exact else q.SearchParams(hnsw_ef=int(hnsw_ef)) if hnsw_ef else None
         req = q.QueryRequest(limit=int(top_k), query=q.Query.Nearest([float(x) for x in vector], using=using),
-                             filter=_edge_filter(filter), with_payload=True, with_vector=False,
-                             params=q.SearchParams(exact=True) if exact else None)
+                             filter=_edge_filter(filter), with_payload=True if fields is None else list(fields),
+                             with_vector=False, params=params)
         return [Hit(id=str(p.id), score=float(p.score), payload=dict(p.payload or {})) for p in self.shard.query(req)]
 
     def count(self, filter: dict | None = None) -> int:

@@ -114,21 +114,32 @@ def point_id(model_id: str, series_key: str) -> str:
 
 
 Condition = tuple[str, str, Any]  # (field, "value" | "any" | "range", operand)
+NOT = "not"  # reserved key of the neutral filter form: conditions none of which may hold
 
 
-def parse_filter(f: dict | None) -> list[Condition]:
-    """Validate the neutral filter form and return its conditions (all must hold).
+def parse_filter(f: dict | None) -> tuple[list[Condition], list[Condition]]:
+    """Validate the neutral filter form and return ``(must, must_not)``: every ``must`` condition holds and no
+    ``must_not`` one does (Qdrant's ``must`` / ``must_not``).
 
     The form is ``{field: value}`` with value a string, int or bool (exact match), a list of strings or ints
     (any of them), or a dict of ``gt``/``gte``/``lt``/``lte`` numbers (a range). Floats only match by range.
+    The key ``"not"`` holds a dict of the same form whose conditions exclude: ``{"not": {"study_key": [a, b]}}``
+    drops the points of studies ``a`` and ``b`` (a point lacking the field is not excluded).
 
     Raises:
         ValueError: for any other shape, naming the field.
     """
     if f is None:
-        return []
+        return [], []
     if not isinstance(f, dict):
         raise ValueError(f"filter must be a dict of field -> value, got {type(f).__name__}")
+    negated = f.get(NOT)
+    if negated is not None and (not isinstance(negated, dict) or NOT in negated):
+        raise ValueError(f"filter {NOT!r}: expected a dict of field -> value (not nested), got {negated!r}")
+    return _conditions({k: v for k, v in f.items() if k != NOT}), _conditions(negated or {})
+
+
+def _conditions(f: dict) -> list[Condition]:
     out: list[Condition] = []
     for key, v in f.items():
         if not isinstance(key, str) or not key:

@@ -35,19 +35,21 @@ def _models():
 
 
 def _server_filter(f: dict | None):
-    conds = parse_filter(f)
-    if not conds:
+    must, must_not = parse_filter(f)
+    if not must and not must_not:
         return None
+    return _models().Filter(must=[_server_condition(c) for c in must] or None,
+                            must_not=[_server_condition(c) for c in must_not] or None)
+
+
+def _server_condition(cond):
     m = _models()
-    must = []
-    for key, kind, v in conds:
-        if kind == "value":
-            must.append(m.FieldCondition(key=key, match=m.MatchValue(value=v)))
-        elif kind == "any":
-            must.append(m.FieldCondition(key=key, match=m.MatchAny(any=v)))
-        else:
-            must.append(m.FieldCondition(key=key, range=m.Range(**v)))
-    return m.Filter(must=must)
+    key, kind, v = cond
+    if kind == "value":
+        return m.FieldCondition(key=key, match=m.MatchValue(value=v))
+    if kind == "any":
+        return m.FieldCondition(key=key, match=m.MatchAny(any=v))
+    return m.FieldCondition(key=key, range=m.Range(**v))
 
 
 class ServerCollection:
@@ -80,12 +82,14 @@ class ServerCollection:
         return [by_id[i] for i in map(str, ids) if i in by_id]
 
     def search(self, vector: Sequence[float], using: str = "image", top_k: int = 10, filter: dict | None = None,
-               exact: bool = False) -> list[Hit]:
+               exact: bool = False, hnsw_ef: int | None = None, fields: Sequence[str] | None = None) -> list[Hit]:
         m = _models()
+        params = m.SearchParams(exact=True) if exact else m.SearchParams(hnsw_ef=int(hnsw_ef)) if hnsw_ef else None
         with _quiet_local():
             res = self.client.query_points(self.name, query=[float(x) for x in vector], using=using,
-                                           limit=int(top_k), query_filter=_server_filter(filter), with_payload=True,
-                                           search_params=m.SearchParams(exact=True) if exact else None)
+                                           limit=int(top_k), query_filter=_server_filter(filter),
+                                           with_payload=True if fields is None else list(fields),
+                                           search_params=params)
         return [Hit(id=str(p.id), score=float(p.score), payload=dict(p.payload or {})) for p in res.points]
 
     def count(self, filter: dict | None = None) -> int:

@@ -151,15 +151,26 @@ def test_folder_symlink_leaving_the_folder_is_not_followed(tmp_path):
 def test_bad_paths_and_corrupt_archives_raise_clear_value_errors(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         list_files(tmp_path / "missing", ScanOptions())
-    (tmp_path / "x.dcm").write_bytes(b"x")
-    with pytest.raises(ValueError, match="not a folder, a .zip"):
-        list_files(tmp_path / "x.dcm", ScanOptions())
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(ValueError, match="not a folder, a file, a .zip"):
+        list_files(tmp_path / "pipe", ScanOptions())
     (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 this is not really a zip" * 10)
     with pytest.raises(ValueError, match="is not a readable zip"):
         list_files(tmp_path / "bad.zip", ScanOptions())
     (tmp_path / "bad.tar.gz").write_bytes(os.urandom(2000))
     with pytest.raises(ValueError, match="is not a readable tar"):
         list_files(tmp_path / "bad.tar.gz", ScanOptions())
+
+
+def test_a_single_file_lists_itself_and_a_nifti_its_sidecar(tmp_path):
+    _tree(tmp_path, TREE)
+    refs, skips = list_files(tmp_path / "PAT1/STUDY1/SER1/IM0002", ScanOptions())
+    assert _members(refs) == [("IM0002", 16, b"DICM-ish bytes 2")] and not skips
+    assert refs[0].display == str(tmp_path / "PAT1/STUDY1/SER1/IM0002")
+    refs, _ = list_files(tmp_path / "nifti/sub-1/anat/sub-1_T1w.nii.gz", ScanOptions())
+    assert [r.member for r in refs] == ["sub-1_T1w.nii.gz", "sub-1_T1w.json"]
+    refs, skips = list_files(tmp_path / "nifti/sub-1/anat/sub-1_T1w.nii.gz", ScanOptions(max_file_bytes=1))
+    assert not refs and len(skips) == 2 and all(s.level == "failed" for s in skips)
 
 
 @pytest.mark.parametrize("name,kind", [

@@ -98,6 +98,36 @@ def test_both_backends_answer_alike(stores):
         assert best.id == target.id and best.score == pytest.approx(1.0, abs=1e-5)
 
 
+def test_negated_filters_answer_alike(stores):
+    """``{"not": {...}}`` (Qdrant must_not) excludes the same points on both backends, alone and with ``must``."""
+    pts = make_points()
+    cols = {k: filled(s, pts) for k, s in stores.items()}
+    filters = [{"not": {"study_key": ["s0", "s3", "s9"]}},
+               {"not": {"study_key": "s1", "sequence": "T1"}},  # neither study s1 nor a T1 series
+               {"plane": "axial", "not": {"study_key": ["s2"], "series_number": {"gte": 30}}},
+               {"not": {"body_part": "KNEE"}}]  # nothing has it: nothing is excluded
+    expected = [[p for p in pts if p.payload["study_key"] not in ("s0", "s3", "s9")],
+                [p for p in pts if p.payload["study_key"] != "s1" and p.payload["sequence"] != "T1"],
+                [p for p in pts if p.payload["plane"] == "axial" and p.payload["study_key"] != "s2"
+                 and p.payload["series_number"] < 30],
+                pts]
+    q = unit(np.random.default_rng(3), 1)[0]
+    answers = {}
+    for k, col in cols.items():
+        answers[k] = []
+        for f, want in zip(filters, expected):
+            assert col.count(f) == len(want), (k, f)
+            assert {p.id for p in col.scroll(f)} == {p.id for p in want}
+            hits = col.search(q, top_k=50, filter=f, exact=True)
+            assert {h.id for h in hits} == {p.id for p in want}
+            answers[k].append([h.id for h in hits])
+            assert [h.id for h in col.search(q, top_k=50, filter=f, hnsw_ef=64)] == answers[k][-1]  # a wider beam
+        light = col.search(q, top_k=5, fields=["study_key", "plane"])  # only these payload keys
+        assert [set(h.payload) for h in light] == [{"study_key", "plane"}] * 5
+        answers[k].append([(h.id, h.payload) for h in light])
+    assert answers["edge"] == answers["server"]
+
+
 def test_retrieve_existing_and_vectors(stores):
     pts = make_points(10)
     missing = point_id(META.model_id, "nope")
@@ -155,9 +185,13 @@ def test_edge_one_opener_per_path(tmp_path):
 
 
 def test_filters_ids_and_names():
-    assert parse_filter({"a": "x", "b": [1, 2], "c": {"gte": 1}, "d": True}) == [
-        ("a", "value", "x"), ("b", "any", [1, 2]), ("c", "range", {"gte": 1.0}), ("d", "value", True)]
-    for bad in ({"a": 1.5}, {"a": []}, {"a": ["x", 1]}, {"a": {"from": 1}}, {"a": None}, ["a"]):
+    assert parse_filter({"a": "x", "b": [1, 2], "c": {"gte": 1}, "d": True}) == ([
+        ("a", "value", "x"), ("b", "any", [1, 2]), ("c", "range", {"gte": 1.0}), ("d", "value", True)], [])
+    assert parse_filter({"a": "x", "not": {"b": ["y", "z"], "c": {"lt": 2}}}) == (
+        [("a", "value", "x")], [("b", "any", ["y", "z"]), ("c", "range", {"lt": 2.0})])
+    assert parse_filter(None) == ([], [])
+    for bad in ({"a": 1.5}, {"a": []}, {"a": ["x", 1]}, {"a": {"from": 1}}, {"a": None}, ["a"], {"not": ["x"]},
+                {"not": {"not": {"a": 1}}}, {"not": {"a": 1.5}}):
         with pytest.raises(ValueError):
             parse_filter(bad)
     assert point_id("m1", "k") == point_id("m1", "k") != point_id("m2", "k")

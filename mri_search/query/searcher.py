@@ -1,0 +1,368 @@
+"""``Searcher``: text or an MRI series in, ranked series (or studies) of a collection out.
+
+    from mri_search.query import Searcher, QueryFilters
+    with Searcher.open(db="~/.local/share/mri-search/qdrant") as s:          # or url="http://qdrant:6333"
+        hits = s.search_text("axial T2 of the neck with a mass in the left tonsil", top_k=10,
+                             filters=QueryFilters(sequences=("T2",)), group_by="study")
+        same = s.search_image("scans/patient7/SE000003")                   # DICOM folder, file set or NIfTI
+        reports = s.search_reports(image="scans/patient7/SE000003")        # image -> report retrieval
+
+A query is one encoding (the report tower for text: no image tower is built for text queries; the whole model for
+images, read and preprocessed exactly as at index time) plus one vector search on the collection's ``image`` or
+``report`` named vector. The model is the one that wrote the collection (``resolve.py``). The collection is opened
+at the first search and held until ``close()``: an embedded index allows one process at a time, so a Searcher kept
+open blocks ``mri-search index`` runs into that folder (and a running one makes the first search raise
+``StoreBusy``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..store import IMAGE, REPORT, Hit, VectorStore, open_store, salt_check
+from .filters import QueryFilters
+from .grouping import group_field, grouped_search
+from .resolve import pick_collection, resolve_model
+
+log = logging.getLogger(__name__)
+
+IMPRESSION_CHARS = 160  # QueryHit.impression is the report's impression cut to this length
+MAX_TOP_K = 10_000
+# Search beam of the HNSW graph (the engine's default is about 100). On 20k points made from real embeddings it
+# lifts recall@10 of image queries from 0.98 to 1.0 for +0.3 ms (benchmarks/query_latency.py).
+HNSW_EF = 256
+# Cross-modal queries (text -> images, image -> reports) scan the vectors exactly up to this many points. The HNSW
+# graph links vectors of one modality; a query from the other lands far from all of them (the modality gap), where
+# the graph walk misses neighbours: recall@10 0.40-0.75 at beams of 100-400 on 20k points. An exact scan of 100k
+# 256-d vectors took 7.5 ms p50 on two busy cores, within the 10 ms budget of the vector search.
+EXACT_MAX_POINTS = 200_000
+
+
+@dataclass(frozen=True)
+class QueryHit:
+    """One result: a series (or, for report search, the best series of a study), with what a reader needs."""
+
+    rank: int  # 1 = best
+    score: float  # cosine similarity of the query and the searched vector
+    id: str  # point id in the collection
+    series_key: str  # salted series key (SeriesRecord.key)
+    study_key: str  # salted StudyInstanceUID
+    sequence: str  # sequence family: T1, T2, FLAIR, ...
+    plane: str  # axial, sagittal, coronal, oblique
+    body_part: str  # BodyPartExamined as stated ("" when absent)
+    manufacturer: str
+    series_description: str
+    impression: str  # the study report's impression, shortened ("" without a report)
+    path: str  # the series' first file (a folder path, or archive.zip::member)
+    payload: dict = field(repr=False, default_factory=dict)  # everything stored with the point
+
+    @classmethod
+    def from_hit(cls, rank: int, hit) -> "QueryHit":
+        """From a store ``Hit``."""
+        p = hit.payload
+        report = p.get("report") or {}
+        return cls(rank=rank, score=float(hit.score), id=hit.id, series_key=str(p.get("series_key") or ""),
+                   study_key=str(p.get("study_key") or ""), sequence=str(p.get("sequence") or ""),
+                   plane=str(p.get("plane") or ""), body_part=str(p.get("body_part") or ""),
+                   manufacturer=str(p.get("manufacturer") or ""),
+                   series_description=str(p.get("series_description") or ""),
+                   impression=shorten(str(report.get("impression") or ""), IMPRESSION_CHARS),
+                   path=str(p.get("path") or ""), payload=dict(p))
+
+    def to_dict(self, with_payload: bool = False) -> dict:
+        """JSON-ready dict (the payload only on request: it holds the whole report)."""
+        d = asdict(self)
+        if not with_payload:
+            d.pop("payload")
+        return d
+
+
+def shorten(text: str, width: int) -> str:
+    """Whitespace collapsed, cut at a word boundary to at most ``width`` characters (``...`` marks a cut)."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[: max(width - 3, 1)].rsplit(" ", 1)[0] or text[: width - 3]
+    return cut.rstrip(" ,;:.") + "..."
+
+
+class Searcher:
+    """Queries against one collection of a vector store.
+
+    Args:
+        store: an open store (``open_store``; ``ServerStore.memory()`` in tests).
+        collection: the collection (None: chosen as ``resolve.pick_collection`` says).
+        model: the model folder (None: the collection's model, found as ``resolve.resolve_model`` says).
+        salt: the identifier salt the collection was indexed with (study exclusions are salted keys).
+        device: torch device of the encoders.
+        owns_store: close ``store`` in ``close()`` (``Searcher.open`` sets it).
+
+    Raises:
+        ValueError: no such collection, or no model folder matching the collection's model.
+    """
+
+    def __init__(self, store: VectorStore, collection: str | None = None, model: str | os.PathLike | None = None,
+                 salt: str = "mri-search", device: str = "cpu", owns_store: bool = False) -> None:
+        from ..model import model_identity
+
+        self.store = store
+        self.salt = salt
+        self.device = device
+        self._owns_store = owns_store
+        model_dir = Path(model).expanduser() if model is not None else None
+        model_id = model_identity(model_dir) if model_dir is not None else None
+        self.collection, self.meta = pick_collection(store, collection, model_id)
+        self.model_dir = resolve_model(self.meta, self.collection, model_dir, model_id)
+        self.timings: dict[str, float] = {}  # ms: the latest encode and search, the one-off loads and open
+        self._col = None
+        self._points = None  # points in the collection, counted at the first query that needs it
+        self._report_model = None  # ReportModel: text queries
+        self._loaded = None  # LoadedModel: image queries (its model also encodes text)
+
+    @classmethod
+    def open(cls, db: str | os.PathLike | None = None, url: str | None = None, api_key: str | None = None,
+             **kwargs) -> "Searcher":
+        """A Searcher on the embedded index ``db`` (default folder when both are None) or the server ``url``;
+        ``kwargs`` as the constructor's. The store is closed with the Searcher."""
+        store = open_store(db, url, api_key)
+        try:
+            return cls(store, owns_store=True, **kwargs)
+        except BaseException:
+            store.close()
+            raise
+
+    # --- queries ---------------------------------------------------------------------------------------------
+
+    def search_text(self, text: str, top_k: int = 10, filters: QueryFilters | dict | None = None,
+                    group_by: str | None = None) -> list[QueryHit]:
+        """Series whose images match a description (text-to-image retrieval).
+
+        Args:
+            text: what to find, in words ("sagittal T1 of the lumbar spine with a disc herniation").
+            top_k: hits wanted.
+            filters: payload restrictions (``QueryFilters``, or the store's neutral filter dict).
+            group_by: "study" or "patient": the best series of each, so that one study does not fill the page.
+
+        Raises:
+            ValueError: empty text, bad options. ``StoreBusy``: an embedded index open in another process.
+        """
+        return self.search_vector(self.encode_text(text), IMAGE, top_k, filters, group_by, modality="text")
+
+    def search_image(self, image: str | os.PathLike, top_k: int = 10, filters: QueryFilters | dict | None = None,
+                     group_by: str | None = None, series: int | None = None) -> list[QueryHit]:
+        """Series that look like the series at ``image`` (image-to-image retrieval).
+
+        Args:
+            image: a DICOM folder, a DICOM file set (folder, zip or tar), or a NIfTI file.
+            series: which series when ``image`` holds several (0-based, in ``mri-search inspect`` order).
+            top_k, filters, group_by: as ``search_text``.
+
+        Raises:
+            ValueError: no readable series (with the reason), several and no ``series``, bad options.
+        """
+        return self.search_vector(self.encode_image(image, series), IMAGE, top_k, filters, group_by,
+                                  modality="image")
+
+    def search_reports(self, text: str | None = None, *, image: str | os.PathLike | None = None,
+                       series: int | None = None, top_k: int = 10, filters: QueryFilters | dict | None = None,
+                       group_by: str | None = "study") -> list[QueryHit]:
+        """Studies whose report matches ``text`` or the series at ``image`` (report search; image-to-text
+        retrieval with an image). Series of a study share one report vector, so hits are grouped by study (or by
+        patient): each hit is a study, shown through its best series.
+
+        Raises:
+            ValueError: neither or both of ``text`` and ``image``; as ``search_text`` / ``search_image``.
+        """
+        if (text is None) == (image is None):
+            raise ValueError("give either a text or an image to search reports with, not both")
+        vector = self.encode_text(text) if image is None else self.encode_image(image, series)
+        if group_field(group_by) is None:
+            group_by = "study"
+        return self.search_vector(vector, REPORT, top_k, filters, group_by,
+                                  modality="text" if image is None else "image")
+
+    def search_vector(self, vector, using: str = IMAGE, top_k: int = 10, filters: QueryFilters | dict | None = None,
+                      group_by: str | None = None, exact: bool | None = None,
+                      modality: str | None = None) -> list[QueryHit]:
+        """The nearest points to an embedding of this collection's space, by the named vector ``using``.
+
+        Args:
+            vector: the query embedding ``[embed_dim]``.
+            using: the named vector searched (``image`` or ``report``).
+            top_k, filters, group_by: as ``search_text``.
+            exact: scan every vector (True), walk the HNSW graph (False), or decide (None): exact for a cross-modal
+                query in a collection of at most ``EXACT_MAX_POINTS``.
+            modality: what the query embeds, "text" or "image" (None: unknown, never cross-modal).
+
+        Raises:
+            ValueError: wrong size, bad options. ``StoreBusy``: an embedded index open in another process.
+        """
+        if using not in (IMAGE, REPORT):
+            raise ValueError(f"using must be {IMAGE!r} or {REPORT!r}, got {using!r}")
+        if not 1 <= int(top_k) <= MAX_TOP_K:
+            raise ValueError(f"--top-k must be between 1 and {MAX_TOP_K}, got {top_k}")
+        v = np.asarray(vector, dtype=np.float32).reshape(-1)  # [D]
+        if v.shape[0] != self.meta.embed_dim or not np.isfinite(v).all():
+            raise ValueError(f"query vector must hold {self.meta.embed_dim} finite numbers, got {v.shape[0]}")
+        flt = self._filter(filters)
+        field_ = group_field(group_by)
+        col = self._collection()
+        if exact is None:
+            cross = (modality, using) in (("text", IMAGE), ("image", REPORT))
+            exact = cross and self._size(col) <= EXACT_MAX_POINTS
+        t0 = time.perf_counter()
+
+        def search(limit: int, fields: list[str] | None = None):
+            return col.search(v, using=using, top_k=limit, filter=flt, exact=exact, hnsw_ef=HNSW_EF, fields=fields)
+
+        if field_ is None:
+            hits = search(int(top_k))
+        else:  # over-fetch with the group key only, then the whole payloads of the hits kept
+            kept = grouped_search(lambda n: search(n, [field_]), int(top_k), field_)
+            full = {p.id: p.payload for p in col.retrieve([h.id for h in kept])}
+            hits = [Hit(id=h.id, score=h.score, payload=full.get(h.id, h.payload)) for h in kept]
+        self.timings["search_ms"] = 1e3 * (time.perf_counter() - t0)
+        return [QueryHit.from_hit(i + 1, h) for i, h in enumerate(hits)]
+
+    # --- encoders --------------------------------------------------------------------------------------------
+
+    def encode_text(self, text: str) -> np.ndarray:
+        """The query text's embedding ``[embed_dim]`` (unit length), by the collection's report tower."""
+        import torch
+
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("empty query: give some text to search for, or --image PATH")
+        t0 = time.perf_counter()
+        model = self._loaded.model if self._loaded is not None else self._text_model()
+        with torch.inference_mode(), _one_thread(torch):
+            z = model.encode_report(model.tokenize([text.strip()]))  # [1, D]
+        self.timings["encode_ms"] = 1e3 * (time.perf_counter() - t0)
+        return z[0].float().cpu().numpy()
+
+    def encode_image(self, image: str | os.PathLike, series: int | None = None) -> np.ndarray:
+        """The embedding ``[embed_dim]`` of the series at ``image``, read and preprocessed as at index time."""
+        t0 = time.perf_counter()
+        record = read_series(image, self.salt, series)
+        loaded = self._image_model()
+        from ..embed import encode_volumes
+        from ..preprocess import preprocess
+
+        try:
+            x = preprocess(record, loaded.preprocess)  # [1, S, S, S]
+        except Exception as exc:  # a broken volume: one line, whatever the reader raised
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ValueError(f"cannot use {image} as a query: {msg}") from None
+        v = encode_volumes(loaded.model, x.as_tensor()[None])[0]  # [D]
+        if not np.isfinite(v).all():
+            raise ValueError(f"cannot use {image} as a query: the encoder returned a non-finite embedding")
+        self.timings["encode_ms"] = 1e3 * (time.perf_counter() - t0)
+        return v
+
+    def preprocess_config(self):
+        """The model's ``PreprocessConfig`` (thumbnails show what the model saw)."""
+        if self._loaded is not None:
+            return self._loaded.preprocess
+        import json
+
+        from ..preprocess import PreprocessConfig
+
+        return PreprocessConfig.from_dict(json.loads((self.model_dir / "config.json").read_text())["preprocess"])
+
+    # --- plumbing --------------------------------------------------------------------------------------------
+
+    def _filter(self, filters: QueryFilters | dict | None) -> dict | None:
+        if isinstance(filters, QueryFilters):
+            if filters.exclude_studies and salt_check(self.salt) != self.meta.salt_check:
+                raise ValueError(f"--salt differs from the salt collection {self.collection!r} was indexed with, so "
+                                 "study UIDs cannot be matched to its study keys; pass the index run's --salt")
+            return filters.to_filter(self.salt)
+        return filters
+
+    def _collection(self):
+        if self._col is None:
+            t0 = time.perf_counter()
+            self._col = self.store.open_collection(self.collection)
+            self.timings["open_ms"] = 1e3 * (time.perf_counter() - t0)
+        return self._col
+
+    def _size(self, col) -> int:
+        if self._points is None:
+            self._points = col.count()
+        return self._points
+
+    def _text_model(self):
+        if self._report_model is None:
+            from ..model import load_report_model
+
+            t0 = time.perf_counter()
+            self._report_model = load_report_model(self.model_dir, device=self.device)
+            self.timings["load_text_model_ms"] = 1e3 * (time.perf_counter() - t0)
+        return self._report_model
+
+    def _image_model(self):
+        if self._loaded is None:
+            from ..model import load_model
+
+            t0 = time.perf_counter()
+            self._loaded = load_model(self.model_dir, device=self.device)
+            self._report_model = None  # the whole model encodes text too
+            self.timings["load_model_ms"] = 1e3 * (time.perf_counter() - t0)
+        return self._loaded
+
+    def close(self) -> None:
+        """Close the store if this Searcher opened it (``Searcher.open``), releasing the embedded index's lock. A
+        store passed in belongs to the caller: the collection stays open until the caller closes the store."""
+        self._col = None
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> "Searcher":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@contextlib.contextmanager
+def _one_thread(torch):
+    """Run torch on one thread, restoring the setting after. One short query text is far too small a job to split:
+    on a busy machine the threads wait on each other (measured on 2 cores at load 5: 490 ms on 2 threads, 10 ms
+    on one)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def read_series(image: str | os.PathLike, salt: str = "mri-search", series: int | None = None):
+    """The one series (``SeriesRecord``) at ``image``: a DICOM folder, a DICOM file set or a NIfTI file.
+
+    Raises:
+        ValueError: nothing readable there (the first reasons are given), several series and no ``series``, or
+            ``series`` out of range.
+    """
+    from ..ingest.archive import scan_archive
+    from ..ingest.config import ScanOptions
+
+    scan = scan_archive(Path(image).expanduser(), ScanOptions(salt=salt))
+    recs = scan.series
+    if not recs:
+        why = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in scan.skipped[:3])
+        raise ValueError(f"no readable MR series in {image}" + (f" ({why})" if why else ""))
+    if series is None and len(recs) > 1:
+        listing = "; ".join(f"{i}: {r.sequence} {r.plane} {r.series_description!r}" for i, r in enumerate(recs[:12]))
+        raise ValueError(f"{len(recs)} series in {image}; choose one with --series N ({listing}"
+                         f"{'; ...' if len(recs) > 12 else ''})")
+    i = series or 0
+    if not 0 <= i < len(recs):
+        raise ValueError(f"--series {i}: {image} holds {len(recs)} series (0 to {len(recs) - 1})")
+    return recs[i]
