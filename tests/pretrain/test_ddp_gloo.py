@@ -80,13 +80,13 @@ def run_cases(rank: int, world: int, out_dir: str) -> dict:
     return results
 
 
-def _worker(rank: int, port: int, out_dir: str) -> None:
+def _worker(rank: int, port: int, out_dir: str, run=None, prefix: str = "rank") -> None:
+    """One gloo process: ``run(rank, WORLD, out_dir)`` (default ``run_cases``), results saved as ``<prefix><rank>.pt``."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     torch.set_num_threads(1)
     dist.init_process_group("gloo", rank=rank, world_size=WORLD)
     try:
-        results = run_cases(rank, WORLD, out_dir)
-        torch.save(results, os.path.join(out_dir, f"rank{rank}.pt"))
+        torch.save((run or run_cases)(rank, WORLD, out_dir), os.path.join(out_dir, f"{prefix}{rank}.pt"))
     finally:
         cleanup()
 
@@ -163,19 +163,10 @@ def run_real(rank: int, world: int, out_dir: str) -> dict:
     return results
 
 
-def _real_worker(rank: int, port: int, out_dir: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=WORLD)
-    try:
-        torch.save(run_real(rank, WORLD, out_dir), os.path.join(out_dir, f"real{rank}.pt"))
-    finally:
-        cleanup()
-
-
 def test_real_model_and_objectives_under_ddp(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    mp.start_processes(_real_worker, args=(free_port(), str(tmp_path)), nprocs=WORLD, join=True, start_method="fork")
+    mp.start_processes(_worker, args=(free_port(), str(tmp_path), run_real, "real"), nprocs=WORLD, join=True,
+                       start_method="fork")
     single = run_real(0, 1, str(tmp_path))
     ranks = [torch.load(tmp_path / f"real{r}.pt", weights_only=False) for r in range(WORLD)]
     for case in ("align-clip", "ssl-contrastive"):  # deterministic given the global batch: must match exactly
