@@ -2,9 +2,10 @@
 
 Measured in the same run as the retrieval figures: upsert rate and index build time, warm query latency (vector
 search only, p50 / p95 over the task's text queries, unfiltered and filtered by sequence), and recall@10 of the
-engine's HNSW search against exact (brute-force) search over the same vectors. Small galleries are below Qdrant's
-default threshold for building HNSW at all (it then searches exactly), so recall 1.0 at a few hundred points says
-nothing about 100k: ``benchmarks/query_latency.py`` measures that size.
+engine against exact (numpy) search over the same vectors. The searches take the path ``Searcher`` takes for a
+text query (``mri_search.query.searcher``: an exact scan up to ``EXACT_MAX_POINTS``, cross-modal queries defeating
+the HNSW graph; beyond it HNSW with beam ``HNSW_EF``). Small galleries say nothing about 100k points:
+``benchmarks/query_latency.py`` measures that size.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 
 import numpy as np
 
+from mri_search.query.searcher import EXACT_MAX_POINTS, HNSW_EF
 from mri_search.store import IMAGE, CollectionMeta, Point, point_id, salt_check
 from mri_search.store.edge import EdgeStore
 
@@ -45,13 +47,15 @@ def measure_engine(scorer: EmbeddingScorer, data, tasks: dict[str, Task]) -> dic
             optimize_s = time.perf_counter() - t0
             common = max(set(seq.values()), key=list(seq.values()).count)
             lat, lat_f, recall = [], [], []
-            exact = np.argsort(-(queries @ vectors.T), axis=1, kind="stable")[:, :10]
-            for q, top in zip(queries, exact):
+            truth_rows = np.argsort(-(queries @ vectors.T), axis=1, kind="stable")[:, :10]
+            scan = len(keys) <= EXACT_MAX_POINTS  # the Searcher's rule for text -> image queries
+            how = {"exact": True} if scan else {"hnsw_ef": HNSW_EF}
+            for q, top in zip(queries, truth_rows):
                 t0 = time.perf_counter()
-                hits = col.search(q.tolist(), using=IMAGE, top_k=10)
+                hits = col.search(q.tolist(), using=IMAGE, top_k=10, **how)
                 lat.append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
-                col.search(q.tolist(), using=IMAGE, top_k=10, filter={"sequence": common})
+                col.search(q.tolist(), using=IMAGE, top_k=10, filter={"sequence": common}, **how)
                 lat_f.append(time.perf_counter() - t0)
                 truth = {ids[j] for j in top}
                 recall.append(len(truth & {h.id for h in hits}) / len(truth))
@@ -63,4 +67,5 @@ def measure_engine(scorer: EmbeddingScorer, data, tasks: dict[str, Task]) -> dic
             "query_p95_ms": float(np.percentile(lat, 95) * ms),
             "filtered_query_p50_ms": float(np.percentile(lat_f, 50) * ms),
             "filtered_query_p95_ms": float(np.percentile(lat_f, 95) * ms),
-            "recall@10_vs_exact": float(np.mean(recall)), "queries": len(queries)}
+            "recall@10_vs_exact": float(np.mean(recall)), "queries": len(queries),
+            "search_path": "exact scan" if scan else f"hnsw ef={HNSW_EF}"}
