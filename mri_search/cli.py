@@ -15,6 +15,7 @@ import typer
 
 from . import __version__
 from .cli_bench import bench as _bench
+from .cli_common import fail as _fail
 from .cli_pretrain import app as _pretrain_app
 
 app = typer.Typer(
@@ -43,11 +44,6 @@ def main(
 ) -> None:
     """mri-search: find MRI scans by what they show."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(message)s")
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=2)
 
 
 @app.command()

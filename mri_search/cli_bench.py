@@ -9,10 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=2)
+from .cli_common import fail as _fail
 
 
 def bench(

@@ -12,6 +12,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from .cli_common import fail as _fail
+
 app = typer.Typer(help="Two-stage pretraining: self-supervised vision, then report-guided alignment.",
                   no_args_is_help=True)
 
@@ -38,11 +40,6 @@ CacheDir = Annotated[Optional[Path], typer.Option("--cache-dir", help="Preproces
                                                                       "$MRI_SEARCH_CACHE or ~/.cache/mri-search).")]
 Resume = Annotated[bool, typer.Option("--resume", help="Continue exactly from OUT/checkpoint.pt.")]
 Salt = Annotated[str, typer.Option("--salt", help="Salt of identifier hashes (the site's secret).")]
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=2)
 
 
 def _configs(archive, out, steps, batch_size, lr, warmup, accum, workers, seed, split_seed, val_fraction,
