@@ -17,17 +17,21 @@ Measured, on ``--queries`` query vectors (half held-out points of the same const
 hold, half text embeddings of descriptive phrases):
 
 - ``search``: the vector-search part of a query (``Collection.search``, top 10) warm, p50 / p95 in ms, on the
-  path ``Searcher`` takes (image queries: HNSW, beam ``HNSW_EF``; text queries, cross-modal: an exact scan up to
-  ``EXACT_MAX_POINTS``): unfiltered, filtered by sequence, filtered by body part (``QueryFilters`` spellings), and
-  grouped by study (over-fetch, ``query.grouping``); then the engine's default beam, an exact scan of image
-  queries, a wide beam for text queries and numpy's brute force, for comparison.
+  path ``Searcher`` takes (unfiltered image queries: HNSW, beam ``HNSW_EF``; text queries, cross-modal, and
+  filtered queries: an exact scan up to ``EXACT_MAX_POINTS``): unfiltered, filtered by sequence, filtered by body
+  part (``QueryFilters`` spellings), and grouped by study (over-fetch, ``query.grouping``); then the engine's
+  default beam, an exact scan of image queries, a wide beam for text queries, the filtered HNSW walk of image
+  queries and numpy's brute force, for comparison.
 - ``recall@10`` of each against exact brute-force search in numpy on the same vectors and filter (ties at the
   10th score count as found), for image and text queries apart: the text vectors of a model whose towers are not
   aligned (random weights, stage 1 only) lie far from every image, where all scores are nearly tied.
-- ``text encoding``: the report tower on one query text, warm (``Searcher.encode_text``), p50 / p95.
+- ``text encoding``: the report tower on one query text, warm (``Searcher.encode_text``: the ONNX encoder), p50 /
+  p95; and the one-off build of the model's ONNX encoder by the first text query.
 - ``cold start``: ``mri-search query "<text>" --json`` as a new process against the index (the model found
-  through the registry, as after an ``index`` run), wall time to the printed result, median of ``--cold-runs``;
-  with ``--importtime`` the slowest imports of one such run.
+  through the registry, as after an ``index`` run), wall time to the printed result, median of ``--cold-runs``,
+  for each text encoder: ``onnx`` (the default path once the encoder is cached: no torch imported) and ``torch``
+  (``--text-encoder torch``, the path before the ONNX encoder); with ``--importtime`` the slowest imports of one
+  run of each.
 
 Run: ``python -m benchmarks.query_latency [ARCHIVE] [--model DIR | --preset vit-s-cpu] [--n 100000] [--base 64]
 [--queries 200] [--out results.json]``. The machine's load average is recorded beside the numbers: on a shared
@@ -177,28 +181,50 @@ def recall(hits, row_of: dict[str, int], matrix: np.ndarray, q: np.ndarray, k: i
     return good / k
 
 
-def cold_start(db: Path, home: Path, text: str, runs: int, importtime: bool) -> dict:
+ENCODERS = {"onnx": "auto", "torch": "torch"}  # cold-start rows: label -> --text-encoder
+
+
+def cold_query(db: Path, home: Path, text: str, encoder: str, importtime: bool = False) -> dict:
+    """One new ``mri-search query`` process with ``--text-encoder encoder``: its wall time, the timings and text
+    encoder it reports, and with ``importtime`` its slowest top-level imports."""
     env = {**os.environ, "MRI_SEARCH_HOME": str(home), "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "mri_search.cli", "query", text, "--db", str(db), "--json", "-k", "10"]
-    walls, inner = [], []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-        walls.append(time.perf_counter() - t0)
-        if res.returncode != 0:
-            raise RuntimeError(f"cold query failed: {res.stderr[-2000:]}")
-        inner.append(json.loads(res.stdout)["timings_ms"])
-    out = {"wall_s": [round(w, 3) for w in walls], "median_wall_s": round(statistics.median(walls), 3),
-           "timings_ms_of_median_run": inner[walls.index(statistics.median(walls))] if runs % 2 else inner[-1]}
+    cmd = [sys.executable, *(["-X", "importtime"] if importtime else []), "-m", "mri_search.cli", "query", text,
+           "--db", str(db), "--json", "-k", "10", "--text-encoder", encoder]
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    wall = time.perf_counter() - t0
+    if res.returncode != 0:
+        raise RuntimeError(f"cold query failed: {res.stderr[-2000:]}")
+    out = json.loads(res.stdout)
+    run = {"wall_s": wall, "timings_ms": out["timings_ms"], "text_encoder": out.get("text_encoder")}
     if importtime:
-        res = subprocess.run([sys.executable, "-X", "importtime", *cmd[1:]], capture_output=True, text=True,
-                             env=env, timeout=300)
         rows = []
         for line in res.stderr.splitlines():
             m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
             if m and len(m.group(3)) <= 1:  # top-level imports only (cumulative times nest)
                 rows.append((int(m.group(2)) / 1e6, m.group(4)))
-        out["slowest_top_level_imports_s"] = [[name, round(s, 3)] for s, name in sorted(rows, reverse=True)[:10]]
+        run["slowest_top_level_imports_s"] = [[name, round(s, 3)] for s, name in sorted(rows, reverse=True)[:10]]
+        run["imports_torch"] = any(name == "torch" for _, name in rows)
+    return run
+
+
+def cold_start(db: Path, home: Path, text: str, runs: int, importtime: bool) -> dict:
+    """``runs`` cold queries per text encoder (``ENCODERS``), interleaved so that both meet the same load: median
+    wall time, the in-process timings of the median run, and with ``importtime`` one more run's slowest imports."""
+    got: dict[str, list[dict]] = {label: [] for label in ENCODERS}
+    for _ in range(runs):
+        for label, encoder in ENCODERS.items():
+            got[label].append(cold_query(db, home, text, encoder))
+    out = {}
+    for label, rs in got.items():
+        walls = [r["wall_s"] for r in rs]
+        median = sorted(rs, key=lambda r: r["wall_s"])[len(rs) // 2]
+        out[label] = {"text_encoder": sorted({str(r["text_encoder"]) for r in rs}),
+                      "wall_s": [round(w, 3) for w in walls], "median_wall_s": round(statistics.median(walls), 3),
+                      "timings_ms_of_median_run": median["timings_ms"]}
+        if importtime:
+            imp = cold_query(db, home, text, ENCODERS[label], importtime=True)
+            out[label].update({k: imp[k] for k in ("slowest_top_level_imports_s", "imports_torch")})
     return out
 
 
@@ -238,10 +264,14 @@ def measure(searcher, col, vec_img, payloads, ids, query_sets: dict[str, list[np
     if top_part:
         configs[f"body_part={top_part}"] = (QueryFilters(body_parts=(top_part,)), None)
     configs["group_by=study"] = (None, "study")
-    searcher_path = {"image": dict(searcher=True, hnsw_ef=HNSW_EF),  # what search_vector will do, for the label
-                     "text": dict(searcher=True, exact=len(payloads) <= EXACT_MAX_POINTS, hnsw_ef=HNSW_EF)}
-    runs = [(label, name, searcher_path[name], flt, group) for label, (flt, group) in configs.items()
+    def searcher_path(name: str, flt) -> dict:  # what search_vector will do, for the label
+        exact = (name == "text" or flt is not None) and len(payloads) <= EXACT_MAX_POINTS
+        return dict(searcher=True, exact=exact, hnsw_ef=HNSW_EF)
+
+    runs = [(label, name, searcher_path(name, flt), flt, group) for label, (flt, group) in configs.items()
             for name in query_sets]
+    runs += [(f"{label}, HNSW beam 256", "image", dict(hnsw_ef=HNSW_EF), flt, None)  # filtered: the graph walk
+             for label, (flt, _) in configs.items() if flt is not None]
     runs += [("unfiltered, engine default beam", name, {}, None, None) for name in query_sets]
     runs += [("unfiltered, exact scan", "image", dict(exact=True), None, None),
              ("unfiltered, HNSW beam 256", "text", dict(hnsw_ef=HNSW_EF), None, None)]
@@ -311,7 +341,7 @@ def run(args) -> dict:
         register_model(model_dir, model_id)  # as an index run does: queries find the model from the collection
         n_text = args.queries // 2
         texts = [PHRASES[t % len(PHRASES)] for t in range(n_text)]
-        constructions, enc_ms, api, cold = {}, [], {}, {}
+        constructions, enc_ms, api, cold, build_ms = {}, [], {}, {}, None
         for c, mode in enumerate(args.replicate):
             noise = args.noise if args.noise is not None else {"interpolate": 0.05, "noise": 0.5}[mode]
             vec_img, vec_rep, pl = replicate(img, rep, has, payloads, args.n, mode, noise)
@@ -320,6 +350,8 @@ def run(args) -> dict:
             store, built = build(db, meta, vec_img, vec_rep, pl, has[np.arange(args.n) % len(img)])
             searcher = Searcher(store)
             if not enc_ms:
+                searcher.encode_text(texts[0])  # the first text query builds the ONNX encoder (once per model)
+                build_ms = searcher.timings.get("build_onnx_ms")
                 for t in texts:
                     t0 = time.perf_counter()
                     searcher.encode_text(t)
@@ -348,7 +380,7 @@ def run(args) -> dict:
                                                                                         f"untrained {args.preset}"),
         "model_name": meta.model_name, "queries": args.queries, "embed_base_s": round(embed_s, 1),
         "constructions": constructions, "text_encoding": _summary(enc_ms[5:]), "search_text_api": api,
-        "cold_start": cold,
+        "onnx_build_ms": round(build_ms, 1) if build_ms is not None else None, "cold_start": cold,
         "machine": {"cpus": os.cpu_count(), "loadavg_before": [round(x, 2) for x in load_before],
                     "loadavg_after": [round(x, 2) for x in os.getloadavg()]},
     }
@@ -371,13 +403,19 @@ def markdown(r: dict) -> str:
                          f"{s['matching']} |")
         lines.append("")
     te, api, cold = r["text_encoding"], r["search_text_api"], r["cold_start"]
+    built = (f" The first text query of the model built its ONNX encoder in {r['onnx_build_ms'] / 1e3:.1f} s "
+             "(once per model)." if r.get("onnx_build_ms") else "")
     lines += [f"Text encoding (warm): p50 {te['p50_ms']} ms, p95 {te['p95_ms']} ms. A whole text query through "
-              f"the API (encode + search + hits): p50 {api['p50_ms']} ms, p95 {api['p95_ms']} ms.",
-              f"Cold start of `mri-search query` (new process, wall time to the result): median "
-              f"{cold['median_wall_s']} s of {cold['wall_s']}; inside it (ms): {cold['timings_ms_of_median_run']}."]
-    if "slowest_top_level_imports_s" in cold:
-        lines.append("Slowest top-level imports (s): " + ", ".join(f"{n} {s}" for n, s in
-                                                                  cold["slowest_top_level_imports_s"]))
+              f"the API (encode + search + hits): p50 {api['p50_ms']} ms, p95 {api['p95_ms']} ms.{built}", "",
+              "Cold start of `mri-search query \"<text>\"` (a new process, wall time to the printed result):", "",
+              "| text encoder | median s | runs s | inside the process (ms) | imports torch |", "|---|---|---|---|---|"]
+    for enc, c in cold.items():
+        lines.append(f"| {enc} ({', '.join(c['text_encoder'])}) | {c['median_wall_s']} | {c['wall_s']} | "
+                     f"{c['timings_ms_of_median_run']} | {c.get('imports_torch', '')} |")
+    for enc, c in cold.items():
+        if "slowest_top_level_imports_s" in c:
+            lines.append(f"\nSlowest top-level imports, {enc} (s): " + ", ".join(
+                f"{n} {s}" for n, s in c["slowest_top_level_imports_s"]))
     return "\n".join(lines)
 
 
@@ -394,7 +432,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--noise", type=float, help="isotropic noise norm of a replica (default: interpolate 0.05, "
                                                 "noise 0.5)")
     ap.add_argument("--queries", type=int, default=200, help="query vectors (half text, half image)")
-    ap.add_argument("--cold-runs", type=int, default=3, help="cold-start processes timed")
+    ap.add_argument("--cold-runs", type=int, default=3, help="cold-start processes timed, per text encoder")
     ap.add_argument("--importtime", action="store_true", help="also list the slowest imports of a cold start")
     ap.add_argument("--workers", type=int, default=2, help="reader processes while embedding the base series")
     ap.add_argument("--keep", type=Path, help="build the index in this folder and keep it")

@@ -30,6 +30,9 @@ class IndexCfg:
     server_shards: int | None = None  # shard_number of a collection created on a server
     replicas: int | None = None  # replication_factor of a collection created on a server
     progress: bool = True  # progress bar on stderr (shown on terminals only)
+    # seconds to wait, retrying, for an embedded index that another process (a query) has open, at each of the
+    # run's two opens (before and after loading the model), before giving up as busy
+    lock_wait_s: float = 60.0
 
     def validate(self) -> None:
         """Raise ValueError with an actionable message for a bad setting."""
@@ -47,6 +50,8 @@ class IndexCfg:
             raise ValueError("--workers must be 0 or more")
         if self.batch_size < 1:
             raise ValueError("--batch-size must be at least 1")
+        if not self.lock_wait_s >= 0:
+            raise ValueError(f"--lock-wait must be 0 or more seconds, got {self.lock_wait_s}")
         k, n = self.shard
         if n < 1 or not 0 <= k < n:
             raise ValueError(f"--shard K/N needs 0 <= K < N, got {k}/{n}")

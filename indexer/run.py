@@ -107,7 +107,7 @@ def _store(cfg: IndexCfg, given: VectorStore | None) -> Iterator[VectorStore]:
     if given is not None:
         yield given
         return
-    store = open_store(cfg.db, cfg.qdrant_url, cfg.api_key)
+    store = open_store(cfg.db, cfg.qdrant_url, cfg.api_key, lock_wait_s=cfg.lock_wait_s)
     try:
         yield store
     finally:
@@ -120,8 +120,9 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
     Args:
         cfg: the run's configuration.
         store: an open store to use instead of the one ``cfg`` names (tests pass qdrant-client's ``:memory:``).
-            When None, the store is opened from ``cfg`` and closed while the worker processes start, so they never
-            inherit the embedded engine's locks.
+            When None, the store is opened from ``cfg`` and closed while the model loads and the worker processes
+            start, so they never inherit the embedded engine's locks; each open waits up to ``cfg.lock_wait_s`` for
+            a query that holds the embedded index for a moment.
 
     Raises:
         ValueError: a bad setting, model folder or archive, an unreachable server, a busy embedded index, or a

@@ -89,10 +89,10 @@ def register_model(folder: str | os.PathLike, model_id: str | None = None, path:
     Raises:
         ValueError: ``folder`` is not a model folder; OSError / TimeoutError: the registry cannot be written.
     """
-    from .artifact import _read_meta, model_identity
+    from .identity import model_identity, read_meta
 
     folder = Path(folder).expanduser().resolve()
-    meta = _read_meta(folder)
+    meta = read_meta(folder)
     model_id = model_id or model_identity(folder)
     path = path or registry_path()
     entry = {"path": str(folder), "name": str(meta["model"].get("name", "")), "stat": _stat(folder)}
@@ -117,7 +117,7 @@ def register_model(folder: str | os.PathLike, model_id: str | None = None, path:
 def find_model(model_id: str, path: Path | None = None) -> Path | None:
     """The registered folder of model ``model_id``, or None when none is registered or it no longer holds that
     model (moved, deleted, overwritten by another training run)."""
-    from .artifact import model_identity
+    from .identity import model_identity
 
     entry = _read(path or registry_path()).get(model_id)
     if entry is None:

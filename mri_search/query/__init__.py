@@ -7,7 +7,8 @@
 
 ``searcher.py`` holds ``Searcher`` and ``QueryHit``; ``filters.py`` the user's restrictions as store filters;
 ``grouping.py`` one hit per study; ``resolve.py`` which collection and model; ``thumbs.py`` the PNGs;
-``output.py`` the table and JSON. Torch is imported only when a query is encoded.
+``output.py`` the table and JSON; ``text_encoder.py`` text to vector (ONNX, else torch). Torch is imported only
+for image queries and to build a model's ONNX text encoder, once.
 """
 
 from __future__ import annotations

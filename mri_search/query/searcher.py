@@ -7,17 +7,17 @@
         same = s.search_image("scans/patient7/SE000003")                   # DICOM folder, file set or NIfTI
         reports = s.search_reports(image="scans/patient7/SE000003")        # image -> report retrieval
 
-A query is one encoding (the report tower for text: no image tower is built for text queries; the whole model for
-images, read and preprocessed exactly as at index time) plus one vector search on the collection's ``image`` or
-``report`` named vector. The model is the one that wrote the collection (``resolve.py``). The collection is opened
-at the first search and held until ``close()``: an embedded index allows one process at a time, so a Searcher kept
-open blocks ``mri-search index`` runs into that folder (and a running one makes the first search raise
-``StoreBusy``).
+A query is one encoding (for text the report tower alone, run by onnxruntime without torch once the model's ONNX
+encoder is cached, see ``text_encoder.py``; for images the whole model, the series read and preprocessed exactly as
+at index time) plus one vector search on the collection's ``image`` or ``report`` named vector. The model is the
+one that wrote the collection (``resolve.py``). The collection is opened at the first search and held until
+``close()``: an embedded index allows one process at a time, so a Searcher kept open blocks ``mri-search index``
+runs into that folder (they wait for it, up to their ``lock_wait_s``), and a running one makes the first search
+raise ``StoreBusy`` (after the Searcher's own ``lock_wait_s``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import time
@@ -30,6 +30,7 @@ from ..store import IMAGE, REPORT, Hit, VectorStore, open_store, salt_check
 from .filters import QueryFilters
 from .grouping import group_field, grouped_search
 from .resolve import pick_collection, resolve_model
+from .text_encoder import QueryTextEncoder, torch_encode
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ HNSW_EF = 256
 # graph links vectors of one modality; a query from the other lands far from all of them (the modality gap), where
 # the graph walk misses neighbours: recall@10 0.40-0.75 at beams of 100-400 on 20k points. An exact scan of 100k
 # 256-d vectors took 7.5 ms p50 on two busy cores, within the 10 ms budget of the vector search.
+# Filtered queries scan exactly too, up to the same size: the engine walks a filtered HNSW graph once more than
+# ~10k points match, and there a query can be stranded (recall@10 0.97 with one query at 0 for sequence=T1, 21,874
+# of 100k matching); an exact scan of the matches costs at most the unfiltered scan above.
 EXACT_MAX_POINTS = 200_000
 
 
@@ -102,14 +106,18 @@ class Searcher:
         model: the model folder (None: the collection's model, found as ``resolve.resolve_model`` says).
         salt: the identifier salt the collection was indexed with (study exclusions are salted keys).
         device: torch device of the encoders.
+        text_encoder: how text is encoded: ``auto`` (the cached ONNX report tower, built on first use), ``onnx``
+            or ``torch`` (``text_encoder.QueryTextEncoder``).
         owns_store: close ``store`` in ``close()`` (``Searcher.open`` sets it).
 
     Raises:
-        ValueError: no such collection, or no model folder matching the collection's model.
+        ValueError: no such collection, no model folder matching the collection's model, an unknown
+            ``text_encoder``.
     """
 
     def __init__(self, store: VectorStore, collection: str | None = None, model: str | os.PathLike | None = None,
-                 salt: str = "mri-search", device: str = "cpu", owns_store: bool = False) -> None:
+                 salt: str = "mri-search", device: str = "cpu", owns_store: bool = False,
+                 text_encoder: str = "auto") -> None:
         from ..model import model_identity
 
         self.store = store
@@ -123,15 +131,17 @@ class Searcher:
         self.timings: dict[str, float] = {}  # ms: the latest encode and search, the one-off loads and open
         self._col = None
         self._points = None  # points in the collection, counted at the first query that needs it
-        self._report_model = None  # ReportModel: text queries
+        self._text = QueryTextEncoder(self.model_dir, self.meta.model_id, text_encoder, device,
+                                      embed_dim=self.meta.embed_dim)  # text queries; loads on first use
         self._loaded = None  # LoadedModel: image queries (its model also encodes text)
 
     @classmethod
     def open(cls, db: str | os.PathLike | None = None, url: str | None = None, api_key: str | None = None,
-             **kwargs) -> "Searcher":
+             lock_wait_s: float = 0.0, **kwargs) -> "Searcher":
         """A Searcher on the embedded index ``db`` (default folder when both are None) or the server ``url``;
-        ``kwargs`` as the constructor's. The store is closed with the Searcher."""
-        store = open_store(db, url, api_key)
+        ``lock_wait_s``: how long the first search waits for an embedded index another process has open (then
+        ``StoreBusy``); ``kwargs`` as the constructor's. The store is closed with the Searcher."""
+        store = open_store(db, url, api_key, lock_wait_s=lock_wait_s)
         try:
             return cls(store, owns_store=True, **kwargs)
         except BaseException:
@@ -198,7 +208,7 @@ class Searcher:
             using: the named vector searched (``image`` or ``report``).
             top_k, filters, group_by: as ``search_text``.
             exact: scan every vector (True), walk the HNSW graph (False), or decide (None): exact for a cross-modal
-                query in a collection of at most ``EXACT_MAX_POINTS``.
+                or a filtered query in a collection of at most ``EXACT_MAX_POINTS``.
             modality: what the query embeds, "text" or "image" (None: unknown, never cross-modal).
 
         Raises:
@@ -216,7 +226,7 @@ class Searcher:
         col = self._collection()
         if exact is None:
             cross = (modality, using) in (("text", IMAGE), ("image", REPORT))
-            exact = cross and self._size(col) <= EXACT_MAX_POINTS
+            exact = (cross or flt is not None) and self._size(col) <= EXACT_MAX_POINTS
         t0 = time.perf_counter()
 
         def search(limit: int, fields: list[str] | None = None):
@@ -235,16 +245,24 @@ class Searcher:
 
     def encode_text(self, text: str) -> np.ndarray:
         """The query text's embedding ``[embed_dim]`` (unit length), by the collection's report tower."""
-        import torch
-
         if not isinstance(text, str) or not text.strip():
             raise ValueError("empty query: give some text to search for, or --image PATH")
         t0 = time.perf_counter()
-        model = self._loaded.model if self._loaded is not None else self._text_model()
-        with torch.inference_mode(), _one_thread(torch):
-            z = model.encode_report(model.tokenize([text.strip()]))  # [1, D]
+        if self._loaded is not None and self._text.used is None and self._text.backend != "onnx":
+            # the whole model is loaded already (an image query came first): it encodes text as well
+            z = torch_encode(self._loaded.model, [text.strip()])[0]
+        else:
+            z = self._text.encode(text.strip())
+            self.timings.update(self._text.timings)
         self.timings["encode_ms"] = 1e3 * (time.perf_counter() - t0)
-        return z[0].float().cpu().numpy()
+        return z
+
+    @property
+    def text_backend(self) -> str | None:
+        """What encodes text queries: ``onnx`` or ``torch`` (None before the first text query)."""
+        if self._text.used is None and self._loaded is not None and self._text.backend != "onnx":
+            return "torch"
+        return self._text.used
 
     def encode_image(self, image: str | os.PathLike, series: int | None = None) -> np.ndarray:
         """The embedding ``[embed_dim]`` of the series at ``image``, read and preprocessed as at index time."""
@@ -297,22 +315,12 @@ class Searcher:
             self._points = col.count()
         return self._points
 
-    def _text_model(self):
-        if self._report_model is None:
-            from ..model import load_report_model
-
-            t0 = time.perf_counter()
-            self._report_model = load_report_model(self.model_dir, device=self.device)
-            self.timings["load_text_model_ms"] = 1e3 * (time.perf_counter() - t0)
-        return self._report_model
-
     def _image_model(self):
         if self._loaded is None:
             from ..model import load_model
 
             t0 = time.perf_counter()
             self._loaded = load_model(self.model_dir, device=self.device)
-            self._report_model = None  # the whole model encodes text too
             self.timings["load_model_ms"] = 1e3 * (time.perf_counter() - t0)
         return self._loaded
 
@@ -328,19 +336,6 @@ class Searcher:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-@contextlib.contextmanager
-def _one_thread(torch):
-    """Run torch on one thread, restoring the setting after. One short query text is far too small a job to split:
-    on a busy machine the threads wait on each other (measured on 2 cores at load 5: 490 ms on 2 threads, 10 ms
-    on one)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def read_series(image: str | os.PathLike, salt: str = "mri-search", series: int | None = None):

@@ -41,8 +41,11 @@ def default_db_dir() -> Path:
 
 
 def open_store(db: str | os.PathLike | None = None, url: str | None = None,
-               api_key: str | None = None) -> VectorStore:
+               api_key: str | None = None, lock_wait_s: float = 0.0) -> VectorStore:
     """The embedded store in ``db`` (default ``default_db_dir()``), or the Qdrant server at ``url``.
+
+    ``lock_wait_s``: how long opening an embedded collection that another process holds waits for it (retrying)
+    before ``StoreBusy``; a server has no such lock.
 
     Raises:
         ValueError: both ``db`` and ``url`` given, or the server cannot be reached.
@@ -57,4 +60,4 @@ def open_store(db: str | os.PathLike | None = None, url: str | None = None,
         raise ValueError("--api-key applies to a Qdrant server; give --qdrant-url too")
     from .edge import EdgeStore
 
-    return EdgeStore(db if db is not None else default_db_dir())
+    return EdgeStore(db if db is not None else default_db_dir(), lock_wait_s=lock_wait_s)

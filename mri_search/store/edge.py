@@ -7,7 +7,8 @@ Layout of a store folder::
     ROOT/<collection>/.lock             # flock held while a process has the collection open
 
 One process at a time may open a collection (Qdrant Edge's rule, enforced here with ``flock`` so that a second
-opener gets ``StoreBusy`` at once instead of an engine error). The lock dies with its process, SIGKILL included;
+opener gets ``StoreBusy`` instead of an engine error: at once, or after waiting up to ``lock_wait_s`` for the
+holder to finish, retrying with backoff). The lock dies with its process, SIGKILL included;
 acknowledged upserts survive in the write-ahead log. HNSW is built by ``optimize()``, which the engine never runs
 on its own.
 """
@@ -19,6 +20,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -32,6 +34,8 @@ log = logging.getLogger(__name__)
 META_NAME = "collection.json"
 SHARD_DIR = "shard"
 LOCK_NAME = ".lock"
+LOCK_FIRST_PAUSE_S = 0.05  # retries of a held lock: first pause, doubled up to the longest
+LOCK_MAX_PAUSE_S = 0.5
 
 
 def _qe():
@@ -60,8 +64,9 @@ def _edge_condition(cond):
     return q.FieldCondition(key, range=q.RangeFloat(**v))
 
 
-def _busy(path: Path) -> StoreBusy:
-    return StoreBusy(f"index is busy: collection {path.name!r} in {path.parent} is open in another process "
+def _busy(path: Path, waited_s: float = 0.0) -> StoreBusy:
+    waited = f" (waited {waited_s:.1f} s)" if waited_s > 0 else ""
+    return StoreBusy(f"index is busy: collection {path.name!r} in {path.parent} is open in another process{waited} "
                      "(the embedded engine allows one at a time); wait for it to finish, or use a Qdrant server "
                      "(--qdrant-url) for concurrent access")
 
@@ -69,11 +74,11 @@ def _busy(path: Path) -> StoreBusy:
 class EdgeCollection:
     """An open Qdrant Edge shard holding one collection (see ``base.Collection``)."""
 
-    def __init__(self, folder: Path, meta: CollectionMeta) -> None:
+    def __init__(self, folder: Path, meta: CollectionMeta, lock_wait_s: float = 0.0) -> None:
         self.name = folder.name
         self.meta = meta
         self.folder = folder
-        self._lock = _acquire(folder)
+        self._lock = _acquire(folder, lock_wait_s)
         try:
             self.shard = self._open_shard()
         except BaseException:
@@ -168,16 +173,29 @@ def _schema(kind: str):
     return {"keyword": t.Keyword, "integer": t.Integer, "float": t.Float, "bool": t.Bool}[kind]
 
 
-def _acquire(folder: Path) -> int:
-    """flock ``folder/.lock`` without waiting; StoreBusy when another process holds it."""
+def _acquire(folder: Path, wait_s: float = 0.0) -> int:
+    """flock ``folder/.lock``, retrying with backoff for up to ``wait_s`` seconds while another process holds it
+    (never blocking: a holder that never lets go costs ``wait_s``, not a hang); StoreBusy after that."""
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise _busy(folder) from None
-    return fd
+    t0 = time.monotonic()
+    pause = LOCK_FIRST_PAUSE_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            left = wait_s - (time.monotonic() - t0)
+            if left <= 0:
+                os.close(fd)
+                raise _busy(folder, time.monotonic() - t0 if wait_s > 0 else 0.0) from None
+            if pause == LOCK_FIRST_PAUSE_S:
+                log.info("collection %s is open in another process: waiting up to %.1f s", folder.name, wait_s)
+            time.sleep(min(pause, left))
+            pause = min(2 * pause, LOCK_MAX_PAUSE_S)
+        except BaseException:
+            os.close(fd)
+            raise
 
 
 class EdgeStore:
@@ -185,11 +203,16 @@ class EdgeStore:
 
     Args:
         root: the folder (created on first write).
+        lock_wait_s: how long opening a collection that another process has open waits for it (retrying with
+            backoff) before ``StoreBusy``; 0: not at all.
     """
 
-    def __init__(self, root: str | os.PathLike) -> None:
+    def __init__(self, root: str | os.PathLike, lock_wait_s: float = 0.0) -> None:
+        if not lock_wait_s >= 0:
+            raise ValueError(f"lock wait must be 0 or more seconds, got {lock_wait_s}")
         self.root = Path(root).expanduser()
         self.location = str(self.root)
+        self.lock_wait_s = float(lock_wait_s)
         self._open: dict[str, EdgeCollection] = {}
         if self.root.exists() and not self.root.is_dir():
             raise ValueError(f"{self.root} is not a folder; --db must name a folder for the embedded index")
@@ -216,14 +239,14 @@ class EdgeStore:
         if shards not in (None, 1) or replicas not in (None, 1):
             raise ValueError("shards and replicas apply to a Qdrant server (--qdrant-url), not the embedded index")
         folder = self.root / check_name(name)
-        lock = _acquire(folder)  # held across the check and the write: two creators cannot interleave
+        lock = _acquire(folder, self.lock_wait_s)  # held across the check and the write: creators cannot interleave
         try:
             if (folder / META_NAME).is_file():
                 raise FileExistsError(f"collection {name!r} already exists in {self.root}")
             _atomic_write_text(folder / META_NAME, json.dumps(meta.to_dict(), indent=2) + "\n")
         finally:
             os.close(lock)
-        return self._remember(EdgeCollection(folder, meta))
+        return self._remember(EdgeCollection(folder, meta, self.lock_wait_s))
 
     def open_collection(self, name: str) -> EdgeCollection:
         meta = self.read_meta(name)
@@ -231,7 +254,7 @@ class EdgeStore:
             raise ValueError(f"no collection {name!r} in {self.root}; known: {self.list_collections()}")
         if name in self._open:
             return self._open[name]
-        return self._remember(EdgeCollection(self.root / name, meta))
+        return self._remember(EdgeCollection(self.root / name, meta, self.lock_wait_s))
 
     def _remember(self, col: EdgeCollection) -> EdgeCollection:
         self._open[col.name] = col

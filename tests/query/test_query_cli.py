@@ -161,7 +161,8 @@ def test_query_while_an_index_run_writes(indexed, archive, tmp_path):
                 break
         assert any("batch 0:" in line for line in seen), "".join(seen[-20:])
         t0 = time.monotonic()
-        res = runner.invoke(app, ["query", "MRI of the knee", "--db", str(db), "--model", str(indexed.model)])
+        res = runner.invoke(app, ["query", "MRI of the knee", "--db", str(db), "--model", str(indexed.model),
+                                  "--lock-wait", "0"])  # at once: the run holds the index for seconds more
         writing = proc.poll() is None
         assert time.monotonic() - t0 < 30  # no waiting on the lock
         if writing:  # (a run that already finished makes the query answer instead)

@@ -84,7 +84,8 @@ def test_report_search_returns_studies(searcher, indexed, archive):
 
 
 def test_cross_modal_queries_scan_exactly(searcher, archive, monkeypatch):
-    """Text -> images and image -> reports are exact scans (small collection); image -> images walks HNSW."""
+    """Text -> images, image -> reports and filtered queries are exact scans (small collection); image -> images
+    unfiltered walks HNSW."""
     from mri_search.query.searcher import HNSW_EF
 
     col = searcher.store.open_collection(searcher.collection)
@@ -97,8 +98,9 @@ def test_cross_modal_queries_scan_exactly(searcher, archive, monkeypatch):
     searcher.search_image(folder, top_k=2)
     searcher.search_reports(image=folder, top_k=2)
     searcher.search_reports("knee", top_k=2)
+    searcher.search_image(folder, top_k=2, filters=QueryFilters(sequences=("T1",)))
     assert calls == [("image", True, HNSW_EF), ("image", False, HNSW_EF), ("report", True, HNSW_EF),
-                     ("report", False, HNSW_EF)]
+                     ("report", False, HNSW_EF), ("image", True, HNSW_EF)]
 
 
 FILTERS = [
