@@ -26,6 +26,9 @@ RATIO_MIN_BYTES = 1024**2
 JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "__macosx"}
 ARCHIVE_EXTS = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".7z", ".rar")
 TAR_EXTS = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+# BIDS derivative suffixes of segmentations and masks (``_dseg``, ``_probseg``, ``_mask``): label maps and model
+# predictions stored beside images, never images themselves
+DERIVED_NIFTI = tuple(f"{suffix}{ext}" for suffix in ("_dseg", "_probseg", "_mask") for ext in (".nii", ".nii.gz"))
 IGNORE_EXTS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".pdf", ".xml", ".html", ".htm", ".css",
                ".js", ".exe", ".dll", ".ini", ".db", ".log", ".doc", ".docx", ".xls", ".xlsx", ".rtf", ".py", ".sh",
                ".bat", ".mgz", ".mgh", ".nrrd", ".nhdr", ".mha", ".mhd", ".npy", ".npz", ".mat", ".h5") + ARCHIVE_EXTS
@@ -71,10 +74,13 @@ def classify(ref: FileRef) -> str:
     Returns:
         "nifti" (.nii, .nii.gz), "sidecar" (.json: only those named like a NIfTI are used as its sidecar),
         "bvalbvec" (.bval, .bvec), "report_text" (.txt, .md), "report_table" (.csv, .tsv, .parquet),
-        "dicomdir" (DICOMDIR), "ignore" (pictures, documents, web pages, other image formats, archives, junk)
+        "dicomdir" (DICOMDIR), "ignore" (pictures, documents, web pages, other image formats, archives, junk,
+        NIfTI segmentations and masks named with a BIDS derivative suffix)
         or "dicom_candidate" (anything else: DICOM files often have no extension).
     """
     name = ref.name.lower()
+    if name.endswith(DERIVED_NIFTI):
+        return "ignore"
     if name.endswith((".nii", ".nii.gz")):
         return "nifti"
     if name.endswith(".json"):

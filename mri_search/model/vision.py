@@ -54,8 +54,12 @@ class VisionEncoder(nn.Module):
             raise ValueError(f"expected volumes of shape [B, 1, {s}, {s}, {s}], got {list(x.shape)}; "
                              "the preprocessing size must match the model's img_size")
 
-    def _sequence(self, x: torch.Tensor, keep: torch.Tensor | None) -> torch.Tensor:
-        """MONAI's ``ViT.forward`` without the head: ``[B, (1 +) N, H]``, the class token first when pooled by it."""
+    def _sequence(self, x: torch.Tensor, keep: torch.Tensor | None,
+                  hidden: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """MONAI's ``ViT.forward`` without the head: ``[B, (1 +) N, H]``, the class token first when pooled by it.
+
+        ``hidden``, when given, receives each block's output (before the final norm), as MONAI's
+        ``hidden_states_out``."""
         self._check(x)
         t = self.vit.patch_embedding(x)  # [B, N, H], position embedding added
         if keep is not None:  # MAE-style masking: only the kept patch tokens enter the blocks
@@ -66,6 +70,8 @@ class VisionEncoder(nn.Module):
             t = torch.cat((self.vit.cls_token.expand(t.shape[0], -1, -1), t), dim=1)  # [B, 1 + N, H]
         for blk in self.vit.blocks:
             t = blk(t)
+            if hidden is not None:
+                hidden.append(t)
         return self.vit.norm(t)
 
     def forward_tokens(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
@@ -89,6 +95,16 @@ class VisionEncoder(nn.Module):
         if self.cfg.pool == "cls":
             return t[:, 0], t[:, 1:]
         return t.mean(dim=1), t
+
+    def forward_hidden_states(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Patch tokens for dense decoders (UNETR): the final layer-normed ``[B, N, hidden]`` and every block's
+        output ``[B, N, hidden]`` (before the final norm, as MONAI's ``hidden_states_out``), class token dropped,
+        ``grid^3`` raster order (x slowest)."""
+        hidden: list[torch.Tensor] = []
+        t = self._sequence(x, None, hidden)
+        if self.cfg.pool == "cls":
+            return t[:, 1:], [h[:, 1:] for h in hidden]
+        return t, hidden
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Projected volume embedding ``[B, embed_dim]``, not normalised."""

@@ -8,6 +8,9 @@ Layout written under ``OUT``::
     reports.csv                                          optional: reports keyed by accession and StudyInstanceUID
     manifest.parquet                                     ground truth, one row per series: NOT for the indexer
     label_table.csv                                      tissue labels of label maps (with --label-maps)
+    derivatives/labels/sub-<PatientID>/ses-<StudyDate>/{anat,dwi}/<series stem>_dseg.nii.gz  (with --label-maps)
+        tissue label map in the series' own geometry, ``_desc-lesion_mask.nii.gz`` its lesion mask and, for DICOM
+        series, ``_dseg.dcm`` a DICOM SEG (see writers/labels.py)
 """
 
 from __future__ import annotations
@@ -23,10 +26,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 from . import planner
-from .acquisition import acquire, adc_map, grid_points, tissue_maps
+from .acquisition import acquire, adc_map, tissue_maps
 from .catalog import KINDS
 from .config import SynthConfig
 from .manifest import write_manifest
@@ -35,6 +37,7 @@ from .reports import indication, write_report
 from .tissues import label_table
 from .types import StudyPlan
 from .writers import write_dicom_series, write_nifti_series
+from .writers.labels import write_label_files
 
 log = logging.getLogger(__name__)
 EXPORT_STYLES = (("dicomdir", 0.3), ("uid", 0.25), ("descriptive", 0.3), ("flat", 0.15))
@@ -178,17 +181,21 @@ def generate_study(cfg: SynthConfig, index: int) -> StudyResult:
     tumour = next((les for les in plan.lesions if KINDS[les.kind].tumour), None)
     for s, vol in acquire_study(plan, phantom, timings):
         series_uid = planner.uid(cfg.seed, "series", index, s.series_number)
-        dicom_paths, layout, nifti_path, label_path = [], None, None, None
+        dicom_paths, layout, nifti_path, dicom_files = [], None, None, None
+        truth = {"label": None, "lesion_mask": None, "seg": None, "lesion_voxels": None}
         if want_dicom:
             layout = "enhanced" if rng.random() < cfg.enhanced_fraction else "single"
-            files = write_dicom_series(vol, plan, s, series_uid, study_dir, layout, style, rng)
-            dicom_paths = [str(p.relative_to(cfg.out)) for p in files]
+            dicom_files = write_dicom_series(vol, plan, s, series_uid, study_dir, layout, style, rng)
+            dicom_paths = [str(p.relative_to(cfg.out)) for p in dicom_files]
         if want_nifti:
             stem = _bids_stem(cfg.out, plan, s)
             files = write_nifti_series(vol, plan, s, series_uid, stem)
             nifti_path = str(files[0].relative_to(cfg.out))
         if cfg.label_maps and s.sequence != "ADC":
-            label_path = _write_label_map(cfg, phantom, plan, s)
+            stem = _bids_stem(cfg.out, plan, s)
+            stem = cfg.out / "derivatives" / "labels" / stem.relative_to(cfg.out / "nifti")
+            truth = write_label_files(phantom, plan, s, series_uid, stem, dicom_files)
+            truth = {k: str(v.relative_to(cfg.out)) if isinstance(v, Path) else v for k, v in truth.items()}
         g = s.geometry
         rows.append(dict(
             patient_id=plan.patient.patient_id, study_uid=plan.study_uid, series_uid=series_uid,
@@ -208,7 +215,8 @@ def generate_study(cfg: SynthConfig, index: int) -> StudyResult:
             pixel_spacing=list(g.pixel_spacing), slice_thickness=g.slice_thickness, slice_step=g.slice_step,
             shape=list(g.shape), b_values=list(s.b_values), tr_ms=s.tr_ms, te_ms=s.te_ms, ti_ms=s.ti_ms,
             snr=s.snr, motion=s.motion, dicom_paths=dicom_paths, dicom_layout=layout, export_style=style,
-            nifti_path=nifti_path, label_path=label_path,
+            nifti_path=nifti_path, label_path=truth["label"], lesion_mask_path=truth["lesion_mask"],
+            seg_path=truth["seg"], lesion_voxels=truth["lesion_voxels"],
             report_path=None, report_omitted=report.omitted, seed=cfg.seed))
     report_paths = []
     for d, on in ((study_dir, want_dicom), (nifti_dir, want_nifti)):
@@ -220,24 +228,6 @@ def generate_study(cfg: SynthConfig, index: int) -> StudyResult:
         r["report_path"] = report_paths[0] if report_paths else None
     report_row = dict(accession=plan.accession, study_uid=plan.study_uid, report=report.text)
     return StudyResult(rows, report_row, time.perf_counter() - t0)
-
-
-def _write_label_map(cfg: SynthConfig, phantom, plan: StudyPlan, s) -> str:
-    """Tissue labels resampled (nearest) onto the series grid, as NIfTI next to the series."""
-    import nibabel as nib
-
-    to_grid = np.linalg.inv(phantom.affine())
-    idx = grid_points(s.geometry, 0.0, to_grid)
-    lab = ndimage.map_coordinates(phantom.labels, idx, order=0, mode="constant", cval=0).astype(np.uint8)
-    affine = np.diag([-1.0, -1.0, 1.0, 1.0]) @ s.geometry.index_to_lps()
-    stem = _bids_stem(cfg.out, plan, s)
-    path = stem.parent.parent / "labels" / (stem.name + "_dseg.nii.gz")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    img = nib.Nifti1Image(np.transpose(lab, (2, 1, 0)), affine)
-    img.set_qform(affine, code=1)
-    img.set_sform(affine, code=1)
-    nib.save(img, path)
-    return str(path.relative_to(cfg.out))
 
 
 def _prepare_out(cfg: SynthConfig) -> None:
@@ -284,7 +274,7 @@ def run_synth(cfg: SynthConfig, progress=print) -> SynthSummary:
             w.writerows(res.report_row for res in results)
     if cfg.label_maps:
         with open(cfg.out / "label_table.csv", "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=["label", "name", "source"])
+            w = csv.DictWriter(f, fieldnames=["label", "name", "kind", "source"])
             w.writeheader()
             w.writerows(label_table())
     by_region: dict[str, int] = {}

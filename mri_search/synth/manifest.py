@@ -24,7 +24,8 @@ MANIFEST_SCHEMA = pa.schema([
     ("pixel_spacing", pa.list_(_F)), ("slice_thickness", _F), ("slice_step", _F), ("shape", pa.list_(_I)),
     ("b_values", pa.list_(_I)), ("tr_ms", _F), ("te_ms", _F), ("ti_ms", _F), ("snr", _F), ("motion", _F),
     ("dicom_paths", pa.list_(_S)), ("dicom_layout", _S), ("export_style", _S), ("nifti_path", _S),
-    ("label_path", _S), ("report_path", _S), ("report_omitted", pa.list_(_S)), ("seed", _I),
+    ("label_path", _S), ("lesion_mask_path", _S), ("seg_path", _S), ("lesion_voxels", _I),
+    ("report_path", _S), ("report_omitted", pa.list_(_S)), ("seed", _I),
 ])
 REQUIRED = ("patient_id", "study_uid", "series_uid", "split", "body_region", "sequence", "plane", "tumor_site",
             "tumor_histology", "laterality")

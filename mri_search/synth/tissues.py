@@ -32,6 +32,8 @@ class Tissue:
     source: str  # csv row it comes from, or the reason for the estimate
 
 
+LESION_LABEL_MIN = 60  # labels from here up are lesion tissues (tumours, necrosis, oedema, tears, cysts, ...)
+
 # (label, name, csv row or None, overrides, gd concentration mM, note)
 # Overrides fill blanks or replace a csv value; each one is explained in the note.
 _SPEC: list[tuple[int, str, str | None, dict, float, str]] = [
@@ -209,6 +211,9 @@ def property_arrays() -> dict[str, np.ndarray]:
 
 
 def label_table() -> list[dict]:
-    """The documented label table (label, name, source), as written next to label maps."""
-    return [dict(label=t.label, name=t.name, source=t.source) for t in
-            sorted(tissue_table().values(), key=lambda t: t.label)]
+    """The documented label table (label, name, kind, source), as written next to label maps.
+
+    ``kind`` is ``"lesion"`` for labels >= ``LESION_LABEL_MIN`` (the voxels of lesion masks), else ``"anatomy"``.
+    """
+    return [dict(label=t.label, name=t.name, kind="lesion" if t.label >= LESION_LABEL_MIN else "anatomy",
+                 source=t.source) for t in sorted(tissue_table().values(), key=lambda t: t.label)]
