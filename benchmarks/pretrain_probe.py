@@ -2,8 +2,9 @@
 
 For each model folder (and a randomly initialised model of the same preset), every series of a held-out generated
 archive is preprocessed with the model's own preprocessing and encoded by the frozen image tower; a logistic
-regression is scored by 5-fold cross-validation grouped by patient (a patient's series never sit on both sides of a
-fold), so every series of the archive is predicted once by a probe that never saw its patient. Labels come from
+regression (``mri_search.probe``, the library behind ``mri-search probe``) is scored by 5-fold cross-validation by
+patient (a patient's series never sit on both sides of a fold; folds stratified by class), so every series of the
+archive is predicted once by a probe that never saw its patient. Labels come from
 the manifest: body region and sequence.
 Two features per model: the pooled feature (the class token) and the mean of the final patch tokens.
 
@@ -26,7 +27,7 @@ import torch
 
 from mri_search.ingest.archive import scan_archive
 from mri_search.model import LoadedModel, build_model, get_preset, load_model
-from mri_search.preprocess import PreprocessCache, default_preprocess
+from mri_search.preprocess import default_preprocess
 from mri_search.synth.manifest import read_manifest
 
 log = logging.getLogger(__name__)
@@ -49,31 +50,34 @@ def labelled_records(archive: Path) -> tuple[list, list[dict]]:
     return recs, labels
 
 
-@torch.no_grad()
-def features(model, records: list, cache: PreprocessCache, batch_size: int = 8) -> dict[str, np.ndarray]:
-    """``{"pooled": [N, H], "tokens": [N, H]}`` frozen features of the image tower."""
-    pooled, tokens = [], []
-    model.eval()
-    for s in range(0, len(records), batch_size):
-        x = torch.stack([cache(r).as_tensor() for r in records[s:s + batch_size]])
-        p, t = model.visual.forward_pooled_and_tokens(x)
-        pooled.append(p.numpy())
-        tokens.append(t.mean(dim=1).numpy())
-    return {"pooled": np.concatenate(pooled), "tokens": np.concatenate(tokens)}
+def features(loaded, records: list, cache_dir: Path, batch_size: int = 8) -> dict[str, np.ndarray]:
+    """``{"pooled": [N, H], "tokens": [N, H]}`` frozen features of the image tower (``tokens``: the patch-token
+    mean), through ``mri_search.embed.embed_series`` and the preprocessing cache.
+
+    Raises:
+        ValueError: a series could not be embedded (the probes need every labelled series).
+    """
+    from mri_search.embed import embed_series
+
+    got: dict[str, dict[str, np.ndarray]] = {}
+    for batch in embed_series(loaded, records, None, batch_size=batch_size, workers=0,
+                              features=("pooled", "token_mean"), cache_dir=cache_dir):
+        if batch.failed:
+            raise ValueError(f"{batch.failed[0].path}: {batch.failed[0].reason}")
+        for i, rec in enumerate(batch.records):
+            got[rec.key] = {"pooled": batch.features["pooled"][i], "tokens": batch.features["token_mean"][i]}
+    return {kind: np.stack([got[r.key][kind] for r in records]) for kind in ("pooled", "tokens")}
 
 
 def probe(x: np.ndarray, y: list, groups: list, folds: int = 5, seed: int = 0) -> dict[str, float]:
-    """Standardised logistic regression, cross-validated over ``folds`` patient-grouped folds."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import accuracy_score, balanced_accuracy_score
-    from sklearn.model_selection import GroupKFold, cross_val_predict
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    """A standardised logistic regression (``mri_search.probe``, C = 0.5), cross-validated over ``folds`` folds of
+    patients (stratified by class): AUC, accuracy, balanced accuracy."""
+    from mri_search.probe import LabelledSet, ProbeCfg, evaluate
 
-    y = np.asarray(y)
-    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000, C=0.5, random_state=seed))
-    pred = cross_val_predict(clf, x, y, groups=groups, cv=GroupKFold(folds))
-    return {"accuracy": float(accuracy_score(y, pred)), "balanced_accuracy": float(balanced_accuracy_score(y, pred))}
+    data = LabelledSet(series_keys=[str(i) for i in range(len(y))], groups=list(groups), x=x,
+                       y=np.asarray(y).astype(str), n_unlabelled=0)
+    ev = evaluate(data, ProbeCfg(folds=folds, seed=seed, l2=2.0, max_iter=3000))
+    return ev.fractions["1"]["metrics"]
 
 
 def run_probes(archive: Path, models: dict[str, Path], random_presets: list[str], cache_dir: Path,
@@ -97,8 +101,7 @@ def run_probes(archive: Path, models: dict[str, Path], random_presets: list[str]
     for name, make in todo:
         t0 = time.perf_counter()
         loaded = make()
-        cache = PreprocessCache(cache_dir, loaded.preprocess)
-        feats = features(loaded.model, records, cache)
+        feats = features(loaded, records, cache_dir)
         out["models"][name] = {kind: {task: probe(x, [r[task] for r in rows], groups, seed=seed) for task in TASKS}
                                for kind, x in feats.items()}
         out["models"][name]["seconds"] = time.perf_counter() - t0

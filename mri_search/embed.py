@@ -5,20 +5,25 @@ processes, so decoding and resampling overlap the encoder's compute; a series th
 becomes a ``Skip`` and the batch goes on without it. Each study's report is embedded once, from its findings and
 impression (``ingest.report_text.embedding_text``, the convention the report tower is trained with), several studies per text-encoder
 call: when a batch meets a study not embedded yet, the reports of the next studies in line are encoded with it.
+
+Frozen features for probes (``features=("pooled", "token_mean", "patch_tokens")``) come from the same forward pass
+as the embedding: the image tower's pooled feature before projection, the mean of its final patch tokens, and the
+patch tokens themselves.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from .ingest.records import ParsedReport, SeriesRecord, Skip
 from .ingest.report_text import embedding_text
-from .preprocess import PreprocessConfig, deterministic_transforms, run_transforms
+from .preprocess import PreprocessCache, PreprocessConfig, deterministic_transforms, run_transforms
 from .preprocess_transforms import Loader
 
 log = logging.getLogger(__name__)
@@ -30,16 +35,22 @@ class SeriesDataset(torch.utils.data.Dataset):
     Never raises for a bad series: the reason travels back to the main process instead.
     """
 
-    def __init__(self, records: Sequence[SeriesRecord], cfg: PreprocessConfig, loader: Loader | None = None) -> None:
+    def __init__(self, records: Sequence[SeriesRecord], cfg: PreprocessConfig, loader: Loader | None = None,
+                 cache_dir: str | os.PathLike | None = None) -> None:
         self.records = list(records)
         self.transforms = deterministic_transforms(cfg, loader)
+        # an on-disk cache of the deterministic output, when several passes (models) read the same series
+        self.cache = PreprocessCache(cache_dir, cfg, loader) if cache_dir else None
 
     def __len__(self) -> int:
         return len(self.records)
 
     def __getitem__(self, i: int) -> dict:
         try:
-            img = run_transforms(self.transforms, {"series": self.records[i]})["image"]
+            if self.cache is not None:
+                img = self.cache(self.records[i])
+            else:
+                img = run_transforms(self.transforms, {"series": self.records[i]})["image"]
             return {"i": i, "image": img.as_tensor() if hasattr(img, "as_tensor") else img, "error": None}
         except Exception as exc:  # any per-series failure is reported, never fatal to the run
             msg = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
@@ -58,6 +69,11 @@ class EmbeddedBatch:
     image: np.ndarray  # [n, embed_dim] float32, unit length
     report: list[np.ndarray | None]  # per record: its study's report embedding [embed_dim], None without report
     failed: list[Skip]  # series of this batch that could not be embedded, with the reason
+    # the frozen features asked for (FEATURES), per name: pooled / token_mean [n, hidden], patch_tokens [n, N, hidden]
+    features: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+FEATURES = ("pooled", "token_mean", "patch_tokens")  # what ``embed_series(features=...)`` can add to a batch
 
 
 class ReportEmbedder:
@@ -101,8 +117,24 @@ def encode_volumes(model, x: torch.Tensor) -> np.ndarray:
         return model.encode_volume(x.to(device, non_blocking=True)).float().cpu().numpy()
 
 
+def encode_volumes_with_features(model, x: torch.Tensor,
+                                 features: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The embedding of ``encode_volumes`` and the frozen features ``features`` (names of ``FEATURES``), in one pass.
+
+    Returns:
+        ``([B, embed_dim] unit-length embeddings, {name: [B, hidden] or [B, N, hidden] float32})``.
+    """
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        pooled, tokens = model.visual.forward_pooled_and_tokens(x.to(device, non_blocking=True))  # [B, H], [B, N, H]
+        z = torch.nn.functional.normalize(model.visual.proj(pooled), dim=-1)  # == model.encode_volume(x)
+        have = {"pooled": pooled, "token_mean": tokens.mean(dim=1), "patch_tokens": tokens}
+        return z.float().cpu().numpy(), {k: have[k].float().cpu().numpy() for k in features}
+
+
 def embed_series(loaded, records: Sequence[SeriesRecord], reports: dict[str, ParsedReport] | None = None,
-                 batch_size: int = 8, workers: int = 2, loader: Loader | None = None) -> Iterator[EmbeddedBatch]:
+                 batch_size: int = 8, workers: int = 2, loader: Loader | None = None,
+                 features: Sequence[str] = (), cache_dir: str | os.PathLike | None = None) -> Iterator[EmbeddedBatch]:
     """Embed ``records`` in batches: image vectors of each series and report vectors of its study.
 
     The worker processes start (fork) when this function is called, before the first batch is asked for:
@@ -115,22 +147,29 @@ def embed_series(loaded, records: Sequence[SeriesRecord], reports: dict[str, Par
         batch_size: series per encoder call.
         workers: DataLoader worker processes reading and preprocessing (0: in this process).
         loader: the pixel reader (default ``ingest.load_series``).
+        features: frozen features to add to each batch (names of ``FEATURES``), from the same forward pass.
+        cache_dir: an on-disk preprocessing cache (``preprocess.PreprocessCache``) to read and fill; None: none.
 
     Yields:
         One ``EmbeddedBatch`` per ``batch_size`` records, in order.
     """
     if batch_size < 1 or workers < 0:
         raise ValueError(f"batch_size must be >= 1 and workers >= 0, got {batch_size}, {workers}")
+    unknown = [f for f in features if f not in FEATURES]
+    if unknown:
+        raise ValueError(f"unknown feature(s) {unknown}; choose from {list(FEATURES)}")
     records = list(records)
-    dl = torch.utils.data.DataLoader(SeriesDataset(records, loaded.preprocess, loader), batch_size=batch_size,
+    dl = torch.utils.data.DataLoader(SeriesDataset(records, loaded.preprocess, loader, cache_dir),
+                                     batch_size=batch_size,
                                      shuffle=False, num_workers=workers, collate_fn=_as_list,
                                      prefetch_factor=2 if workers else None)
     it = iter(dl)  # forks the workers now
-    return _batches(it, records, ReportEmbedder(loaded.model, reports or {}), loaded.model, batch_size)
+    return _batches(it, records, ReportEmbedder(loaded.model, reports or {}), loaded.model, batch_size,
+                    tuple(features))
 
 
-def _batches(it, records: list[SeriesRecord], reports: ReportEmbedder, model,
-             batch_size: int) -> Iterator[EmbeddedBatch]:
+def _batches(it, records: list[SeriesRecord], reports: ReportEmbedder, model, batch_size: int,
+             features: tuple[str, ...] = ()) -> Iterator[EmbeddedBatch]:
     lookahead = max(4 * batch_size, 64)  # series whose studies' reports are encoded together
     for items in it:
         start = min(d["i"] for d in items)  # batches come in order: this one and the next ones from here on
@@ -139,17 +178,27 @@ def _batches(it, records: list[SeriesRecord], reports: ReportEmbedder, model,
         ok = [d for d in items if d["error"] is None]
         failed = [_skip(records[d["i"]], d["error"]) for d in items if d["error"] is not None]
         recs = [records[d["i"]] for d in ok]
-        if ok:
+        feats: dict[str, np.ndarray] = {}
+        if ok and features:
+            image, feats = encode_volumes_with_features(model, torch.stack([d["image"] for d in ok]), features)
+        elif ok:
             image = encode_volumes(model, torch.stack([d["image"] for d in ok]))  # [n, D]
         else:
             image = np.zeros((0, model.embed_dim), np.float32)
+            hidden, n_tok = model.cfg.vision.hidden_size, model.visual.num_patches
+            feats = {k: np.zeros((0, n_tok, hidden) if k == "patch_tokens" else (0, hidden), np.float32)
+                     for k in features}
         finite = np.isfinite(image).all(axis=1)
+        for v in feats.values():
+            finite &= np.isfinite(v.reshape(len(v), -1)).all(axis=1)
         if not finite.all():
             failed += [_skip(r, "the encoder returned a non-finite embedding") for r, f in zip(recs, finite) if not f]
             recs = [r for r, f in zip(recs, finite) if f]
             image = image[finite]
+            feats = {k: v[finite] for k, v in feats.items()}
         rep = reports([r.study_key for r in recs])
-        yield EmbeddedBatch(records=recs, image=image, report=[rep.get(r.study_key) for r in recs], failed=failed)
+        yield EmbeddedBatch(records=recs, image=image, report=[rep.get(r.study_key) for r in recs], failed=failed,
+                            features=feats)
 
 
 def _skip(rec: SeriesRecord, reason: str) -> Skip:

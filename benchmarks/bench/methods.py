@@ -35,11 +35,13 @@ class EmbeddingScorer:
         loaded: a ``LoadedModel`` (model + its preprocessing).
         workers: DataLoader workers for reading and preprocessing series.
         batch_size: series per encoder call.
+        cache_dir: an on-disk preprocessing cache shared by the scorers of one run ("" or None: none).
     """
 
-    def __init__(self, loaded, workers: int = 2, batch_size: int = 8) -> None:
-        self.loaded, self.workers, self.batch_size = loaded, workers, batch_size
+    def __init__(self, loaded, workers: int = 2, batch_size: int = 8, cache_dir: str | None = None) -> None:
+        self.loaded, self.workers, self.batch_size, self.cache_dir = loaded, workers, batch_size, cache_dir or None
         self.image: dict[str, np.ndarray] = {}  # series key -> embedding
+        self.pooled: dict[str, np.ndarray] = {}  # series key -> the image tower's pooled feature (probes)
         self.failed: list = []
         self.seconds = 0.0
 
@@ -51,8 +53,10 @@ class EmbeddingScorer:
         if not todo:
             return
         t0 = time.perf_counter()
-        for batch in embed_series(self.loaded, todo, None, batch_size=self.batch_size, workers=self.workers):
+        for batch in embed_series(self.loaded, todo, None, batch_size=self.batch_size, workers=self.workers,
+                                  features=("pooled",), cache_dir=self.cache_dir):
             self.image.update(zip((r.key for r in batch.records), batch.image))
+            self.pooled.update(zip((r.key for r in batch.records), batch.features["pooled"]))
             self.failed += batch.failed
         self.seconds += time.perf_counter() - t0
 
@@ -104,7 +108,8 @@ class ShortcutScorer:
         self.archive_of, self.seed = archive_of, seed  # series key -> its archive folder
         self.features: dict[str, np.ndarray] = {}
 
-    def _feature(self, s) -> np.ndarray | None:
+    def feature(self, s) -> np.ndarray | None:
+        """Geometry + histogram features of one series (cached), None without a NIfTI file."""
         from benchmarks.synth_shortcut import series_features
 
         key = s.record.key
@@ -119,8 +124,8 @@ class ShortcutScorer:
         """``None`` when the archive has no NIfTI files (features are read from them)."""
         from sklearn.ensemble import HistGradientBoostingClassifier
 
-        x_fit = [self._feature(s) for s in fit_series]
-        x_eval = [self._feature(s) for s in task.series]
+        x_fit = [self.feature(s) for s in fit_series]
+        x_eval = [self.feature(s) for s in task.series]
         if any(x is None for x in x_fit + x_eval) or not x_fit:
             log.warning("shortcut baseline needs NIfTI files and training series: left out for %s", task.name)
             return None

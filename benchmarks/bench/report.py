@@ -40,8 +40,9 @@ def _verdict(task: str, table: dict) -> str:
     return f"\nThe model's mAP ({model:.3f}) is above the {', '.join(present)} baseline(s).\n" if present else ""
 
 
-def write_report(path: Path, result: dict, entries: dict, cis: dict) -> None:
-    """``report.md``: one section per task, a table per direction (values with 95 % bootstrap intervals)."""
+def write_report(path: Path, result: dict, entries: dict, cis: dict, fit_what: str = "the fitting series") -> None:
+    """``report.md``: one section per task, a table per direction (values with 95 % bootstrap intervals), then the
+    probing table when the run has one (``fit_what`` says what its probes were fitted on)."""
     lines = ["# mri-search retrieval benchmark", "",
              "precision@N is the paper's definition, `P_all@N`: the share of queries whose top N results are all "
              "relevant. `P@k` is the usual precision. Intervals: 95 % bootstrap over queries. Baselines: `random` "
@@ -57,6 +58,10 @@ def write_report(path: Path, result: dict, entries: dict, cis: dict) -> None:
             ci = {m: {k: tuple(v) for k, v in cis[(task, direction, m)].items()} for m in table}
             lines += [f"### {direction} ({c.get('queries', '?')} queries, gallery {c.get('gallery', '?')})", "",
                       markdown_table(table, cols, ci=ci), _verdict(task, table)]
+    if result["results"].get("probing"):
+        from .probing import probing_markdown
+
+        lines += probing_markdown(result["results"]["probing"], fit_what)
     eng = result.get("engine") or {}
     if eng:
         lines += ["## Engine", "", "| measure | value |", "|---|---|"]

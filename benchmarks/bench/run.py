@@ -50,6 +50,8 @@ class BenchCfg:
     workers: int = 2  # series reading / preprocessing processes
     salt: str = "mri-search"
     engine: bool = True  # also measure the vector engine (index rate, latency, recall vs exact)
+    probes: bool = False  # also the probing table (probing.py): frozen features, a head per task, low-data fractions
+    cache_dir: str = ""  # preprocessing cache shared by the models of the run ("" = none)
 
 
 @dataclass
@@ -94,14 +96,18 @@ def run_bench(cfg: BenchCfg) -> dict:
     data = load_bench_data(Path(cfg.archive), cfg.split, cfg.salt, cfg.workers)
     hn = load_bench_data(Path(cfg.hn_archive), cfg.split, cfg.salt, cfg.workers) if cfg.hn_archive else None
     tasks = build_tasks(data, cfg.seed, hn)
+    if cfg.probes and not data.fit_series and not cfg.fit_archive:
+        raise ValueError("--probes fits its probes on the archive's other splits: with --split all give "
+                         "--fit-archive too")
     if not tasks:
         raise ValueError(f"{cfg.archive}: no task has queries (no reports in split {cfg.split!r}?)")
     loaded = load_model(cfg.model)
     name = "model"
-    scorers = {name: EmbeddingScorer(loaded, cfg.workers)}
+    scorers = {name: EmbeddingScorer(loaded, cfg.workers, cache_dir=cfg.cache_dir)}
     for other, folder in cfg.compare:
-        scorers[other] = EmbeddingScorer(load_model(folder), cfg.workers)
-    scorers["random_weights"] = EmbeddingScorer(_random_weights(loaded, cfg.seed), cfg.workers)
+        scorers[other] = EmbeddingScorer(load_model(folder), cfg.workers, cache_dir=cfg.cache_dir)
+    scorers["random_weights"] = EmbeddingScorer(_random_weights(loaded, cfg.seed), cfg.workers,
+                                                cache_dir=cfg.cache_dir)
     archive_of = {s.record.key: Path(cfg.archive) for s in data.series + data.fit_series}
     if hn is not None:
         archive_of.update({s.record.key: Path(cfg.hn_archive) for s in hn.series + hn.fit_series})
@@ -151,10 +157,25 @@ def run_bench(cfg: BenchCfg) -> dict:
 
         engine = measure_engine(scorers[name], data, tasks)
     engine["embed_series_per_s"] = len(scorers[name].image) / max(scorers[name].seconds, 1e-9)
-    result = {"results": results_tree(entries), "ci95": results_tree(cis), "counts": counts, "engine": engine,
+    results = results_tree(entries)
+    if cfg.probes:
+        results["probing"] = _probing(cfg, data, scorers, shortcut)
+    result = {"results": results, "ci95": results_tree(cis), "counts": counts, "engine": engine,
               "failed_series": [f.path for f in scorers[name].failed], "seconds": time.perf_counter() - t0}
     _write_outputs(out, cfg, result, entries, cis, curves, loaded, data)
     return result
+
+
+def _probing(cfg: BenchCfg, data: BenchData, scorers: dict, shortcut: ShortcutScorer) -> dict:
+    """The probing table (``probing.run_probing``): fitted on ``data.fit_series``, scored on ``data.series``."""
+    from .probing import run_probing
+
+    everything = data.fit_series + data.series
+    for method in ("model", "random_weights"):
+        scorers[method].embed_series(everything)
+    features = {m: (lambda s, sc=scorers[m]: sc.pooled.get(s.record.key)) for m in ("model", "random_weights")}
+    features["shortcut"] = shortcut.feature
+    return run_probing(data.fit_series, data.series, features, seed=cfg.seed)
 
 
 def _write_outputs(out: Path, cfg: BenchCfg, result: dict, entries, cis, curves, loaded, data: BenchData) -> None:
@@ -166,5 +187,7 @@ def _write_outputs(out: Path, cfg: BenchCfg, result: dict, entries, cis, curves,
               "counts": result["counts"], "series_evaluated": len(data.series), "studies_evaluated": len(data.studies)}
     config.pop("salt")
     (out / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n")
-    write_report(out / "report.md", result, entries, cis)
+    fit_what = ("the series of --fit-archive" if cfg.fit_archive else
+                "the series of the archive's other splits")
+    write_report(out / "report.md", result, entries, cis, fit_what=fit_what)
     write_plots(out, entries, cis, curves)

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from benchmarks.bench.data import load_bench_data
@@ -15,28 +14,8 @@ from benchmarks.bench.tasks import build_tasks, organ_sentences, relevance
 from mri_search.cli import app
 from mri_search.evaluation.trec import score_run
 from mri_search.ingest.report_text import parse_report
-from mri_search.model import build_model, get_preset, save_model
-from mri_search.preprocess import default_preprocess
-from mri_search.synth.archive import run_synth
-from mri_search.synth.config import SynthConfig
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    out = tmp_path_factory.mktemp("bench") / "archive"
-    run_synth(SynthConfig(out=out, studies=7, seed=2,  # test split: a head-and-neck and a brain study
-                          format="nifti", regions=("knee", "brain", "head_neck"),
-                          matrix_scale=0.2), progress=lambda *a, **k: None)
-    return out
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    torch.manual_seed(0)
-    return save_model(build_model(get_preset("vit-tiny-test")).eval(), tmp_path_factory.mktemp("m") / "m",
-                      default_preprocess(32))
 
 
 def test_tasks_and_relevance(archive):
@@ -106,6 +85,13 @@ def test_fit_archive_trains_the_shortcut_baseline(archive, model_dir, tmp_path):
     # the shortcut fitted on another archive's series (here the same files: this checks the plumbing; a real run
     # fits on the model's training archive and evaluates a whole held-out archive with --split all)
     res = run_bench(BenchCfg(archive=str(archive), model=str(model_dir), out=str(tmp_path / "o"),
-                             fit_archive=str(archive), workers=0, n_boot=50, engine=False))
+                             fit_archive=str(archive), workers=0, n_boot=50, engine=False, probes=True,
+                             cache_dir=str(tmp_path / "cache")))
     assert "shortcut" in res["results"]["body_region_reports"]["t2i"]
     assert res["counts"]["body_region_reports.t2i"]["queries"] == 2  # the test split's two studies
+    # --probes: the probing table in results.json and report.md (its figures: tests/benchmarks/test_bench_probing)
+    probing = json.loads((tmp_path / "o" / "results.json").read_text())["probing"]
+    region = probing["body_region"]["fractions"]
+    assert set(region) == {"0.01", "0.1", "1"} and set(region["1"]) == {"model", "random_weights", "shortcut"}
+    assert 0.0 <= region["1"]["model"]["metrics"]["auc"] <= 1.0
+    assert "## Probing" in (tmp_path / "o" / "report.md").read_text()

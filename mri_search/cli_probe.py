@@ -1,0 +1,162 @@
+"""``mri-search embed`` and ``mri-search probe train|eval``: frozen features out of an archive, and small probes on
+them (registered on ``cli.app``). Thin like the rest of the CLI: each command builds one config and calls one
+``run_*`` (``indexer.embed.run_embed``, ``mri_search.probe.run_train`` / ``run_eval``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .cli_common import fail as _fail
+
+app = typer.Typer(help="Lightweight probes (linear or small MLP) on frozen encoder features: train, evaluate.",
+                  no_args_is_help=True)
+
+
+def embed(
+    archive: Annotated[Path, typer.Argument(help="Folder, .zip, .tar or .tar.gz of DICOM and/or NIfTI files "
+                                                 "(+ reports).")],
+    out: Annotated[Path, typer.Option("--out", help="Features file to write (Parquet).")],
+    model: Annotated[Optional[Path], typer.Option(
+        help="Model folder (save_model format). Default: the model shipped with mri-search.")] = None,
+    patch_tokens: Annotated[bool, typer.Option(
+        "--patch-tokens", help="Also store the final patch tokens (n_tokens x hidden floats per series).")] = False,
+    errors: Annotated[Optional[Path], typer.Option(
+        help="Error report (TSV) path (default: OUT's name with .errors.tsv).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes reading and preprocessing series.")] = 2,
+    batch_size: Annotated[int, typer.Option(help="Series per encoder call.")] = 8,
+    salt: Annotated[str, typer.Option(
+        help="Salt of the identifier hashes (series keys: label files name series by them).")] = "mri-search",
+    keep_phi: Annotated[bool, typer.Option(
+        help="Store raw patient identifiers (names, IDs, dates, UIDs) in the file; off by default.")] = False,
+    device: Annotated[str, typer.Option(help="Torch device of the encoder (cpu, cuda, cuda:1, ...).")] = "cpu",
+    cache_dir: Annotated[Optional[Path], typer.Option(
+        help="Preprocessing cache to read and fill (e.g. the one pretraining filled); default: none.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Write every series' frozen features to a Parquet file: the series record (as `index --parquet` writes it),
+    the image and report embeddings, the pooled feature and the patch-token mean (and the patch tokens).
+
+    Nothing is written to an index. Series that cannot be read go to the error report and never stop the run.
+    """
+    from indexer.embed import EmbedCfg, run_embed
+
+    from .model.shipped import default_model_dir
+
+    if model is None:
+        model = default_model_dir()
+        if model is None:
+            _fail("no default model shipped yet; pass --model DIR")
+    try:
+        cfg = EmbedCfg(archive=archive, model=model, out=out, patch_tokens=patch_tokens, errors=errors,
+                       workers=workers, batch_size=batch_size, salt=salt, keep_phi=keep_phi, device=device,
+                       cache_dir=cache_dir, progress=progress)
+        summary = run_embed(cfg)
+    except (ValueError, FileNotFoundError, PermissionError) as e:
+        _fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
+    except KeyboardInterrupt:
+        raise typer.Exit(code=130) from None
+    typer.echo(json.dumps(summary.to_dict()) if json_out else summary.describe())
+
+
+def _fractions(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        _fail(f"--fractions must be a comma list of shares such as 0.01,0.1,1; got {text!r}")
+
+
+def _table(metrics: dict) -> str:
+    names = list(next(iter(metrics["fractions"].values()))["metrics"])
+    lines = [f"{metrics['task']} ({metrics['kind']}, {metrics['head']} on {metrics['feature']}; "
+             f"{metrics['protocol']}; {metrics['n_labelled']} series of {metrics['n_patients']} patients)",
+             "fraction  n_train  " + "  ".join(f"{n:>17}" for n in names) + "  l2"]
+    for frac, row in metrics["fractions"].items():
+        cells = []
+        for n in names:
+            v, s = row["metrics"][n], row["std"][n]
+            cells.append(f"{'n/a':>17}" if v is None else f"{v:>9.3f} +- {s or 0:.3f}")
+        l2 = ",".join(f"{v:g}" for v in row.get("l2") or [])
+        lines.append(f"{frac:>8}  {row['n_train']:>7.0f}  " + "  ".join(cells) + f"  {l2}")
+    base = ", ".join(f"{k} {v:.3f}" for k, v in metrics["blind_baseline"].items())
+    lines.append(f"blind guess (majority class / median): {base}")
+    return "\n".join(lines)
+
+
+@app.command()
+def train(
+    features: Annotated[Path, typer.Option(help="Features file of `mri-search embed` (or `index --parquet` with "
+                                                "--feature image).")],
+    labels: Annotated[Path, typer.Option(help="CSV with the columns series_key and label (README: label files).")],
+    task: Annotated[str, typer.Option(help="Name of the task, recorded with the probe (e.g. body_region).")],
+    out: Annotated[Path, typer.Option(help="Probe folder: probe.json, probe.safetensors, metrics.json, "
+                                           "split.csv.")],
+    kind: Annotated[str, typer.Option(help="classification (AUC, accuracy, balanced accuracy) or regression "
+                                           "(MAE).")] = "classification",
+    head: Annotated[str, typer.Option(help="linear (logistic / ridge regression) or mlp (one hidden layer).")
+                    ] = "linear",
+    feature: Annotated[str, typer.Option(help="pooled (the class token), token_mean or image (the projected "
+                                              "embedding).")] = "pooled",
+    fractions: Annotated[str, typer.Option(
+        help="Shares of the training labels, by patient, e.g. 0.01,0.1,1 for the low-data experiments.")] = "1",
+    repeats: Annotated[int, typer.Option(help="Seeded draws of each share below 1, averaged.")] = 3,
+    test_fraction: Annotated[float, typer.Option(help="Share of patients held out for testing.")] = 0.2,
+    folds: Annotated[int, typer.Option(
+        help="Cross-validate over this many folds of patients instead (every series scored once; small sets).")
+    ] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the split, the draws and the MLP.")] = 0,
+    l2: Annotated[Optional[float], typer.Option(
+        help="L2 strength (logistic C = 1/l2, ridge and MLP alpha). Default: linear heads choose it from "
+             "0.1-1000 by a 3-fold cross-validation by patient on their training series; the MLP uses 1e-4.")
+    ] = None,
+    hidden: Annotated[int, typer.Option(help="MLP hidden width.")] = 256,
+    json_out: Annotated[bool, typer.Option("--json", help="Print metrics.json instead of a table.")] = False,
+) -> None:
+    """Train a probe on frozen features with a split by patient, and score it on the held-out patients."""
+    from .probe import ProbeCfg, run_train
+
+    try:
+        cfg = ProbeCfg(task=task, kind=kind, head=head, feature=feature, fractions=_fractions(fractions),
+                       repeats=repeats, test_fraction=test_fraction, folds=folds, seed=seed, l2=l2, hidden=hidden)
+        cfg.validate()
+        metrics = run_train(cfg, features, labels, out)
+    except ValueError as e:
+        _fail(str(e))
+    typer.echo(json.dumps(metrics, indent=2) if json_out else _table(metrics))
+    typer.secho(f"probe folder: {out}", err=True)
+
+
+@app.command("eval")
+def evaluate(
+    probe: Annotated[Path, typer.Option(help="Probe folder (`probe train --out`).")],
+    features: Annotated[Path, typer.Option(help="Features file written by the probe's model.")],
+    labels: Annotated[Optional[Path], typer.Option(
+        help="Label file to score against (without it: predictions only).")] = None,
+    predictions: Annotated[Optional[Path], typer.Option(
+        help="Write one CSV row per series: series_key, patient_key, prediction (label, probability).")] = None,
+    only: Annotated[Optional[str], typer.Option(
+        help="train or test: only the series the probe's split.csv gives that role (reproduces train's figures).")
+    ] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Also write the metrics as JSON here.")] = None,
+) -> None:
+    """Apply a trained probe to a features file: its metrics against a label file, and/or its predictions."""
+    from .probe import run_eval
+
+    if labels is None and predictions is None:
+        _fail("give --labels (to score the probe) and/or --predictions (to write its predictions)")
+    if only not in (None, "train", "test"):
+        _fail(f"--only must be train or test, got {only!r}")
+    try:
+        result = run_eval(probe, features, labels, predictions, only)
+    except ValueError as e:
+        _fail(str(e))
+    text = json.dumps(result, indent=2)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n")
+    typer.echo(text)
