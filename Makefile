@@ -24,6 +24,14 @@ demo: $(STAMP)
 	$(BIN)/mri-search synth-summary demo_out/archive
 	@echo ">> drawing the phantom gallery to demo_out/preview/gallery.png"
 	$(BIN)/mri-search synth demo_out/preview --preview --seed 7 --workers 2 --overwrite
+	@echo ">> indexing the archive with the shipped model into an embedded Qdrant (demo_out/qdrant) and Parquet"
+	$(BIN)/mri-search index demo_out/archive --db demo_out/qdrant --parquet demo_out/index.parquet --no-progress
+	@echo ">> text query: the five best series, one per study"
+	$(BIN)/mri-search query "axial T2 of the neck with a mass in the left tonsil" --db demo_out/qdrant --top-k 5 \
+		--group-by study
+	@echo ">> image query: the series most like the archive's first T2w NIfTI, thumbnails in demo_out/thumbs"
+	$(BIN)/mri-search query --image "$$(ls demo_out/archive/nifti/*/*/anat/*_T2w.nii.gz | head -n 1)" \
+		--db demo_out/qdrant --top-k 5 --thumbnails demo_out/thumbs
 	@echo ">> done: see demo_out/"
 
 lint: $(STAMP)

@@ -17,6 +17,10 @@ from . import __version__
 from .cli_bench import bench as _bench
 from .cli_common import fail as _fail
 from .cli_pretrain import app as _pretrain_app
+from .cli_probe import app as _probe_app
+from .cli_probe import embed as _embed
+from .cli_segment import localize_app as _localize_app
+from .cli_segment import segment_app as _segment_app
 
 app = typer.Typer(
     name="mri-search",
@@ -28,6 +32,10 @@ app = typer.Typer(
 )
 app.add_typer(_pretrain_app, name="pretrain")
 app.command("bench")(_bench)
+app.command("embed")(_embed)
+app.add_typer(_probe_app, name="probe")
+app.add_typer(_segment_app, name="segment")
+app.add_typer(_localize_app, name="localize")
 
 
 def _version(value: bool) -> None:
@@ -63,7 +71,8 @@ def synth(
     matrix_scale: Annotated[float, typer.Option(
         help="Shrink acquisition matrices by this factor (e.g. 0.5 for large training corpora); 1 = clinical.")] = 1.0,
     label_maps: Annotated[bool, typer.Option(
-        help="Also write each series' tissue label map (NIfTI, labels in label_table.csv).")] = False,
+        help="Also write each series' tissue label map and lesion mask (NIfTI; DICOM SEG for DICOM series) under "
+             "OUT/derivatives/labels, labels in label_table.csv.")] = False,
     preview: Annotated[bool, typer.Option(
         "--preview", help="Write gallery.png (mid-slices per region and sequence, with tumour cases) instead of "
                           "an archive.")] = False,
@@ -176,6 +185,9 @@ def index(
     replicas: Annotated[Optional[int], typer.Option(
         help="Replication factor of a collection created on a server (fixed at creation).")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
+    lock_wait: Annotated[float, typer.Option(
+        help="Seconds to wait for an embedded index that another process (a query) has open before giving up.")
+    ] = 60.0,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Embed every series of an archive into a Qdrant collection (and Parquet), resumably.
@@ -198,7 +210,7 @@ def index(
         cfg = IndexCfg(archive=archive, model=model, db=db, qdrant_url=qdrant_url, api_key=api_key,
                        collection=collection, parquet=parquet, errors=errors, workers=workers,
                        batch_size=batch_size, shard=parse_shard(shard), salt=salt, keep_phi=keep_phi, device=device,
-                       server_shards=qdrant_shards, replicas=replicas, progress=progress)
+                       server_shards=qdrant_shards, replicas=replicas, progress=progress, lock_wait_s=lock_wait)
         cfg.validate()
         summary = run_index(cfg)
     except (ValueError, FileExistsError, PermissionError) as e:
@@ -268,6 +280,12 @@ def query(
         help="Salt of the identifier hashes: the index run's (study exclusions are matched by salted key).")
     ] = "mri-search",
     device: Annotated[str, typer.Option(help="Torch device of the encoder (cpu, cuda, ...).")] = "cpu",
+    text_encoder: Annotated[str, typer.Option(
+        help="How a text query is encoded: auto (the model's report tower as ONNX, without torch; built and "
+             "cached on the first text query of a model), onnx, or torch.")] = "auto",
+    lock_wait: Annotated[float, typer.Option(
+        help="Seconds to wait for an embedded index that another process has open before exiting as busy (3).")
+    ] = 1.0,
 ) -> None:
     """Search a collection with words or an MRI series; print the ranked series (or, for reports, studies).
 
@@ -298,8 +316,9 @@ def query(
                                body_parts=tuple(body_part or ()), manufacturers=tuple(manufacturer or ()),
                                contrast=contrast, fat_suppressed=fat_sat, field_strength=field_strength,
                                exclude_studies=tuple(exclude_study or ()))
-        searcher = Searcher.open(db=db, url=qdrant_url, api_key=api_key, collection=collection, model=model,
-                                 salt=salt, device=device)
+        searcher = Searcher.open(db=db, url=qdrant_url, api_key=api_key, lock_wait_s=lock_wait,
+                                 collection=collection, model=model, salt=salt, device=device,
+                                 text_encoder=text_encoder)
         with searcher:
             if target == "reports":
                 hits = searcher.search_reports(text, image=image, series=series, top_k=top_k, filters=filters,
@@ -325,7 +344,8 @@ def query(
             "unreadable": shots.unreadable}}
         typer.echo(to_json(hits, query=text, image=str(image) if image is not None else None, target=target,
                            collection=searcher.collection, model_id=searcher.meta.model_id,
-                           model=str(searcher.model_dir), filters=filters.to_filter(salt), group_by=group_by,
+                           model=str(searcher.model_dir), text_encoder=searcher.text_backend,
+                           filters=filters.to_filter(salt), group_by=group_by,
                            top_k=top_k, timings_ms={**{k: round(v, 2) for k, v in searcher.timings.items()},
                                                     "total": round(1e3 * (_time.perf_counter() - t0), 2)},
                            **extra))

@@ -13,7 +13,6 @@ from .cli_common import fail as _fail
 
 
 def bench(
-    model: Annotated[Path, typer.Option(help="Model folder under test (`pretrain align --out`).")],
     out: Annotated[Path, typer.Option(help="Output folder: results.json, ci95.json, TREC files, report.md, "
                                            "plots, config.json.")],
     archive: Annotated[Optional[Path], typer.Option(
@@ -33,10 +32,25 @@ def bench(
     workers: Annotated[int, typer.Option(help="Series reading / preprocessing processes.")] = 2,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95 % intervals.")] = 1000,
     engine: Annotated[bool, typer.Option(help="Also time the vector engine (index, latency, recall).")] = True,
+    probes: Annotated[bool, typer.Option(
+        "--probes", help="Also the probing table: a linear head per task (body region, sequence, tumour, sub-site, "
+                         "age) on frozen features at 1/10/100 % of the labels, model vs random weights vs shortcut."
+    )] = False,
+    cache_dir: Annotated[Optional[Path], typer.Option(
+        help="Preprocessing cache shared by the run's models (e.g. the one pretraining filled); default: none.")
+    ] = None,
+    model: Annotated[Optional[Path], typer.Option(
+        help="Model folder under test (`pretrain align --out`; default: the shipped model).")] = None,
 ) -> None:
     """Retrieval benchmarks (mAP, the paper's precision@N, P@k, R@k, nDCG@10) with baselines, on generated data."""
     from benchmarks.bench.run import BenchCfg, run_bench
 
+    from .model.shipped import default_model_dir
+
+    if model is None:
+        model = default_model_dir()
+        if model is None:
+            _fail("no default model shipped; pass --model DIR")
     if (archive is None) == (generate is None):
         _fail("give exactly one of --archive DIR or --generate N")
     if not (model / "config.json").is_file():
@@ -65,7 +79,8 @@ def bench(
         result = run_bench(BenchCfg(archive=str(archive), model=str(model), out=str(out),
                                     hn_archive=str(hn_archive or ""), compare=tuple(pairs), split=split, seed=seed,
                                     fit_archive=str(fit_archive or ""),
-                                    workers=workers, n_boot=n_boot, engine=engine))
+                                    workers=workers, n_boot=n_boot, engine=engine, probes=probes,
+                                    cache_dir=str(cache_dir or "")))
     except ValueError as e:
         _fail(str(e))
     typer.echo(json.dumps(result["results"], indent=1))

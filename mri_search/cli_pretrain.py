@@ -119,3 +119,25 @@ def align(
     except ValueError as e:
         _fail(str(e))
     _report(summary, out)
+
+
+@app.command()
+def export(
+    model: Annotated[Path, typer.Argument(help="Model folder to export (the --out of `pretrain align`).",
+                                          metavar="MODEL")],
+    out: Annotated[Path, typer.Option(help="Destination model folder (created).")],
+    dtype: Annotated[str, typer.Option(help="Storage dtype of the weights: float16 (half the size), bfloat16 or "
+                                            "float32. Loading always rebuilds a float32 model.")] = "float16",
+) -> None:
+    """Write a trained model as a compact folder for shipping (weights stored in half precision by default)."""
+    from .model import export_model, model_identity
+
+    if out.exists() and any(out.iterdir()) and not (out / "config.json").is_file():
+        _fail(f"--out {out} exists and is not a model folder; choose an empty or new folder")
+    try:
+        folder = export_model(model, out, storage_dtype=dtype)
+    except ValueError as e:
+        _fail(str(e))
+    size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    typer.echo(json.dumps({"model": str(folder), "identity": model_identity(folder), "storage_dtype": dtype,
+                           "size_bytes": size}, indent=2))

@@ -15,8 +15,9 @@ from .config import ModelCfg, TextCfg, VisionCfg, get_preset, list_presets
 _LAZY = {
     "MRIClip": "model", "build_model": "model",
     "VisionEncoder": "vision", "ReportEncoder": "text",
-    "save_model": "artifact", "load_model": "artifact", "model_identity": "artifact", "LoadedModel": "artifact",
-    "ReportModel": "model", "load_report_model": "artifact",
+    "save_model": "artifact", "load_model": "artifact", "model_identity": "identity", "LoadedModel": "artifact",
+    "ReportModel": "model", "load_report_model": "artifact", "export_model": "artifact",
+    "load_image_tower": "artifact",
 }
 
 __all__ = ["ModelCfg", "TextCfg", "VisionCfg", "get_preset", "list_presets", *_LAZY]

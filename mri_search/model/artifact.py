@@ -9,13 +9,13 @@ A folder holds two files:
   frozen 90 MB backbone is never copied and never silently swapped.
 
 Loading the folder alone rebuilds the architecture (by config, never by an import path) and the exact
-preprocessing. ``model_identity`` hashes what decides the embeddings, for deterministic collection names.
+preprocessing. ``model_identity`` (``identity.py``, torch-free) hashes what decides the embeddings, for
+deterministic collection names.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import logging
 import os
@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 import torch
 
 from .config import ModelCfg
+from .identity import CONFIG_NAME, FORMAT_VERSION, WEIGHTS_NAME, model_identity
+from .identity import read_meta as _read_meta
 from .model import MRIClip, ReportModel
 from .text import WEIGHTS_FILE, backbone_fingerprint, backbone_folder
 
@@ -38,9 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
 _BACKBONE = "text.backbone."
 
 
@@ -94,8 +93,12 @@ def _atomic_write(path: Path, write) -> None:
             os.unlink(tmp)
 
 
+STORAGE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
 def save_model(model: MRIClip, folder: str | os.PathLike, preprocess: PreprocessConfig, recipe: dict | None = None,
-               data_fingerprint: str | None = None, metrics: dict | None = None) -> Path:
+               data_fingerprint: str | None = None, metrics: dict | None = None,
+               storage_dtype: str = "float32") -> Path:
     """Write ``model`` to ``folder`` (created; existing artifact files are replaced).
 
     Args:
@@ -105,13 +108,16 @@ def save_model(model: MRIClip, folder: str | os.PathLike, preprocess: Preprocess
         recipe: training recipe (hyper-parameters, stage, seed, ...), JSON-serialisable.
         data_fingerprint: an identifier of the training data (e.g. a manifest hash).
         metrics: evaluation results, JSON-serialisable.
+        storage_dtype: dtype of the stored floating-point weights: ``float32`` (training runs), or ``float16`` /
+            ``bfloat16`` to halve the file (the shipped model); loading always rebuilds a float32 model.
 
     Returns:
         The folder's path.
 
     Raises:
         ValueError: the preprocessing size does not match the model, an argument is not JSON-serialisable, or a
-            backbone weight that should be frozen differs from the installed backbone (it would be lost).
+            backbone weight that should be frozen differs from the installed backbone (it would be lost), or an
+            unknown ``storage_dtype``.
     """
     from safetensors import safe_open
     from safetensors.torch import save_file
@@ -121,8 +127,12 @@ def save_model(model: MRIClip, folder: str | os.PathLike, preprocess: Preprocess
     if tuple(preprocess.size) != (s, s, s):
         raise ValueError(f"preprocess.size {tuple(preprocess.size)} does not match the model's input "
                          f"{(s, s, s)}")
+    if storage_dtype not in STORAGE_DTYPES:
+        raise ValueError(f"storage_dtype {storage_dtype!r}: expected one of {sorted(STORAGE_DTYPES)}")
+    store_as = STORAGE_DTYPES[storage_dtype]
     referenced = _referenced_keys(model)
-    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items() if k not in referenced}
+    state = {k: v.detach().to("cpu", dtype=store_as if v.is_floating_point() else v.dtype).contiguous()
+             for k, v in model.state_dict().items() if k not in referenced}
 
     # A referenced weight is rebuilt from the installed file at load time: refuse to save one that training changed.
     fp = backbone_fingerprint(cfg.text.backbone)
@@ -143,6 +153,7 @@ def save_model(model: MRIClip, folder: str | os.PathLike, preprocess: Preprocess
         "format_version": FORMAT_VERSION,
         "model": cfg.to_dict(),
         "embed_dim": cfg.embed_dim,
+        "storage_dtype": storage_dtype,
         "preprocess": preprocess.to_dict(),
         "preprocess_hash": preprocess.hash(),
         "text_backbone": {**fp, "referenced": bool(referenced)},
@@ -163,25 +174,26 @@ def save_model(model: MRIClip, folder: str | os.PathLike, preprocess: Preprocess
     return folder
 
 
-def _read_meta(folder: Path) -> dict:
-    if not folder.is_dir():
-        raise ValueError(f"model folder {folder} does not exist")
-    for name in (CONFIG_NAME, WEIGHTS_NAME):
-        if not (folder / name).is_file():
-            raise ValueError(f"{folder} is not a model folder: {name} is missing")
-    try:
-        meta = json.loads((folder / CONFIG_NAME).read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{folder / CONFIG_NAME} is corrupt: {exc}") from None
-    if not isinstance(meta, dict) or not isinstance(meta.get("format_version"), int):
-        raise ValueError(f"{folder / CONFIG_NAME} has no integer format_version: not an mri-search model folder")
-    if meta["format_version"] > FORMAT_VERSION:
-        raise ValueError(f"{folder} has model format {meta['format_version']}, newer than this mri-search reads "
-                         f"({FORMAT_VERSION}); upgrade mri-search")
-    missing = [k for k in ("model", "preprocess", "preprocess_hash", "text_backbone") if k not in meta]
-    if missing:
-        raise ValueError(f"{folder / CONFIG_NAME} is corrupt: missing {missing}")
-    return meta
+def export_model(src: str | os.PathLike, dst: str | os.PathLike, storage_dtype: str = "float16",
+                 notes: dict | None = None) -> Path:
+    """Re-save the model folder ``src`` to ``dst`` with its weights stored as ``storage_dtype`` (e.g. to ship it).
+
+    Recipe, data fingerprint and metrics are carried over; ``notes`` are added to the recipe under ``"export"``
+    together with the source folder's model identity, so the shipped file names the run it came from.
+
+    Raises:
+        ValueError: as ``load_model`` for ``src``; ``dst`` is ``src``; an unknown ``storage_dtype``.
+    """
+    src, dst = Path(src), Path(dst)
+    if dst.resolve() == src.resolve():
+        raise ValueError("export destination must differ from the source model folder")
+    loaded = load_model(src)
+    meta = loaded.meta
+    recipe = dict(meta.get("recipe") or {})
+    recipe["export"] = {"from_identity": model_identity(src), "storage_dtype": storage_dtype, **(notes or {})}
+    return save_model(loaded.model, dst, loaded.preprocess, recipe=recipe,
+                      data_fingerprint=meta.get("data_fingerprint"), metrics=meta.get("metrics"),
+                      storage_dtype=storage_dtype)
 
 
 def _check_backbone(meta: dict, folder: Path) -> None:
@@ -257,26 +269,38 @@ def _restore(model: MRIClip | ReportModel, folder: Path) -> None:
         raise ValueError(f"{folder / WEIGHTS_NAME} does not match its config: {exc}") from None
 
 
-def model_identity(folder: str | os.PathLike) -> str:
-    """16 hex digits identifying what decides a model's embeddings: model config, preprocessing, text backbone
-    and every stored weight. Metrics, recipe, versions and the save time do not enter it."""
+def load_image_tower(folder: str | os.PathLike, device: str | torch.device = "cpu"):
+    """The image tower of a saved model alone and its preprocessing: what dense decoders on frozen features need.
+
+    Returns ``(VisionEncoder in eval mode, PreprocessConfig, config.json dict)``; the tower's weights are those of
+    ``load_model(folder).model.visual``. The report tower is not built (its backbone takes seconds to load).
+
+    Raises:
+        ValueError: as ``load_model`` (missing, corrupt or newer folder; weights that do not match the config).
+    """
     from safetensors import safe_open
+
+    from ..preprocess import PreprocessConfig
+    from .vision import VisionEncoder
 
     folder = Path(folder)
     meta = _read_meta(folder)
-    tb = meta["text_backbone"]
-    h = hashlib.sha256()
-    h.update(json.dumps({"format_version": meta["format_version"], "model": meta["model"],
-                         "preprocess_hash": meta["preprocess_hash"],
-                         "backbone": [tb.get("name"), tb.get("support_sha256"),
-                                      tb.get("weights_sha256") if tb.get("referenced") else None]},
-                        sort_keys=True).encode())
+    cfg = ModelCfg.from_dict(meta["model"])
+    pre = PreprocessConfig.from_dict(meta["preprocess"])
+    if pre.hash() != meta["preprocess_hash"]:
+        raise ValueError(f"{folder / CONFIG_NAME}: preprocessing config does not match its recorded hash")
+    tower = VisionEncoder(cfg.vision, cfg.embed_dim)
+    expected = set(tower.state_dict())
     try:
         with safe_open(str(folder / WEIGHTS_NAME), "pt") as f:
-            for key in sorted(f.keys()):
-                t = f.get_tensor(key).contiguous()
-                h.update(f"{key}|{t.dtype}|{list(t.shape)}|".encode())
-                h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
-    except Exception as exc:
+            state = {k[len("visual."):]: f.get_tensor(k) for k in f.keys() if k.startswith("visual.")}
+    except Exception as exc:  # safetensors raises its own error types for torn or foreign files
         raise ValueError(f"{folder / WEIGHTS_NAME} is corrupt: {exc}") from None
-    return h.hexdigest()[:16]
+    if set(state) != expected:
+        raise ValueError(f"{folder / WEIGHTS_NAME} does not match its config: missing "
+                         f"{sorted(expected - set(state))[:5]}, unexpected {sorted(set(state) - expected)[:5]}")
+    try:
+        tower.load_state_dict(state)
+    except RuntimeError as exc:  # shape mismatch
+        raise ValueError(f"{folder / WEIGHTS_NAME} does not match its config: {exc}") from None
+    return tower.to(device).eval(), pre, meta

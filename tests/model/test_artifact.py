@@ -170,3 +170,29 @@ def test_loading_needs_no_network(saved, monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", no_network)
     loaded = load_model(folder)
     assert loaded.model.encode_volume(torch.rand(1, 1, 32, 32, 32)).shape == (1, 32)
+
+
+def test_half_precision_export_halves_the_file_and_keeps_embeddings(saved, tmp_path):
+    from mri_search.model import export_model
+
+    model, folder = saved
+    out = export_model(folder, tmp_path / "half", storage_dtype="float16", notes={"why": "ship"})
+    with safe_open(str(out / "model.safetensors"), "pt") as f:
+        dtypes = {f.get_tensor(k).dtype for k in f.keys()}
+    assert dtypes <= {torch.float16, torch.int64}
+    size = lambda p: (p / "model.safetensors").stat().st_size  # noqa: E731
+    assert size(out) < 0.55 * size(folder)
+    meta = json.loads((out / "config.json").read_text())
+    assert meta["storage_dtype"] == "float16" and meta["recipe"]["export"]["from_identity"] == model_identity(folder)
+    assert meta["recipe"]["lr"] == 1e-4 and meta["metrics"] == {"R@5": 0.5}
+    loaded = load_model(out)
+    assert next(loaded.model.parameters()).dtype == torch.float32
+    x = torch.rand(2, 1, 32, 32, 32)
+    (v0, t0), (v1, t1) = embeddings(model, x), embeddings(loaded.model, x)
+    assert (v0 - v1).abs().max() < 2e-3 and (t0 - t1).abs().max() < 2e-3
+    assert not torch.equal(v0, v1)  # it really was rounded
+    assert model_identity(out) != model_identity(folder)
+    with pytest.raises(ValueError, match="storage_dtype"):
+        export_model(folder, tmp_path / "bad", storage_dtype="int8")
+    with pytest.raises(ValueError, match="differ"):
+        export_model(folder, folder)
