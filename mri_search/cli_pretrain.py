@@ -132,7 +132,7 @@ def export(
     """Write a trained model as a compact folder for shipping (weights stored in half precision by default)."""
     from .model import export_model, model_identity
 
-    if out.exists() and any(out.iterdir()) and not (out / "config.json").is_file():
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "config.json").is_file())):
         _fail(f"--out {out} exists and is not a model folder; choose an empty or new folder")
     try:
         folder = export_model(model, out, storage_dtype=dtype)
