@@ -121,13 +121,18 @@ def _size_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.iterdir() if p.is_file() and p.suffix != ".md") / 1e6
 
 
+def _read_bench(bench: Path) -> tuple[dict, dict, dict]:
+    """(results, 95 % intervals, configuration with counts) of a `mri-search bench --out` folder."""
+    results = json.loads((bench / "results.json").read_text())
+    ci = json.loads((bench / "ci95.json").read_text()) if (bench / "ci95.json").is_file() else {}
+    return results, ci, json.loads((bench / "config.json").read_text())
+
+
 def render_card(cfg: CardCfg) -> str:
     from mri_search.model.artifact import model_identity
 
     meta = json.loads((cfg.model / "config.json").read_text())
-    bench = json.loads((cfg.bench / "results.json").read_text())
-    ci = json.loads((cfg.bench / "ci95.json").read_text()) if (cfg.bench / "ci95.json").is_file() else {}
-    bcfg = json.loads((cfg.bench / "config.json").read_text())
+    bench, ci, bcfg = _read_bench(cfg.bench)
     counts = bcfg.get("counts", {})
     model = meta["model"]
     v = model["vision"]
@@ -201,9 +206,8 @@ def render_card(cfg: CardCfg) -> str:
 
 
 def readme_block(cfg: CardCfg) -> str:
-    bench = json.loads((cfg.bench / "results.json").read_text())
-    ci = json.loads((cfg.bench / "ci95.json").read_text()) if (cfg.bench / "ci95.json").is_file() else {}
-    counts = json.loads((cfg.bench / "config.json").read_text()).get("counts", {})
+    bench, ci, bcfg = _read_bench(cfg.bench)
+    counts = bcfg.get("counts", {})
     return "\n".join([README_START, "", results_table(bench, ci, counts), "", targets_table(bench), "", README_END])
 
 
