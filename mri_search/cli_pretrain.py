@@ -101,6 +101,8 @@ def align(
     loss: Annotated[str, typer.Option(help="Contrastive loss: clip or siglip.")] = "clip",
     text_tune: Annotated[Optional[str], typer.Option(
         help="Report encoder tuning: frozen, last (the last layers) or all (default: the model's).")] = None,
+    vision_pool: Annotated[Optional[str], typer.Option(
+        help="Image feature pooling: cls or mean over patch tokens (default: the model's).")] = None,
     steps: Steps = 2000, batch_size: Batch = 16, lr: Lr = 1e-4, warmup: Warmup = None, accum: Accum = 1,
     workers: Workers = 2, seed: Seed = 0, split_seed: SplitSeed = 0, val_fraction: ValFraction = 0.15,
     eval_every: EvalEvery = 200, ckpt_every: CkptEvery = 200, log_every: LogEvery = 10,
@@ -114,7 +116,8 @@ def align(
     data, train = _configs(archive, out, steps, batch_size, lr, warmup, accum, workers, seed, split_seed,
                            val_fraction, eval_every, ckpt_every, log_every, precision, cache_dir, salt)
     try:
-        stage = AlignStageCfg(init=str(init or ""), preset=preset, loss=loss, text_tune=text_tune or "")
+        stage = AlignStageCfg(init=str(init or ""), preset=preset, loss=loss, text_tune=text_tune or "",
+                               vision_pool=vision_pool or "")
         summary = run_align(data, stage, train, resume=resume)
     except ValueError as e:
         _fail(str(e))

@@ -23,7 +23,7 @@ from mri_search.model import (
     model_identity,
     save_model,
 )
-from mri_search.model.config import TUNES
+from mri_search.model.config import POOLS_VISION, TUNES
 from mri_search.preprocess import default_preprocess
 from pretrain import distributed
 from pretrain.config import TrainCfg
@@ -46,6 +46,8 @@ class AlignStageCfg:
     preset: str = "vit-s-cpu"  # model preset when init is ""
     loss: str = "clip"  # "clip" (softmax InfoNCE) or "siglip" (sigmoid), both from open_clip
     text_tune: str = ""  # override the model's text.tune: "frozen", "last" or "all"; "" keeps it
+    vision_pool: str = ""  # override the image tower's pooling: "cls" or "mean"; "" keeps it. MAE (stage 1) never
+    #                        trains the class token, so a stage-1 start may pool better by the patch-token mean
     text_weights: tuple[float, float, float] = DEFAULT_WEIGHTS  # odds of (full report, impression, region sentences)
 
     def __post_init__(self) -> None:
@@ -53,6 +55,8 @@ class AlignStageCfg:
             raise ValueError(f"loss must be one of {KINDS}, got {self.loss!r}")
         if self.text_tune and self.text_tune not in TUNES:
             raise ValueError(f"text_tune must be one of {TUNES}, got {self.text_tune!r}")
+        if self.vision_pool and self.vision_pool not in POOLS_VISION:
+            raise ValueError(f"vision_pool must be one of {POOLS_VISION}, got {self.vision_pool!r}")
         object.__setattr__(self, "text_weights", tuple(self.text_weights))
         if len(self.text_weights) != 3 or min(self.text_weights) < 0 or sum(self.text_weights) <= 0:
             raise ValueError(f"text_weights must be three non-negative numbers, not all 0, got {self.text_weights}")
@@ -66,15 +70,28 @@ def starting_model(stage: AlignStageCfg):
     else:
         model = build_model(get_preset(stage.preset))
         pcfg, ident = default_preprocess(model.cfg.vision.img_size), None
-    if stage.text_tune and stage.text_tune != model.cfg.text.tune:
-        # tuning is fixed at construction (requires_grad, and what the artifact stores): rebuild, copy weights over
-        cfg = dataclasses.replace(model.cfg, text=dataclasses.replace(model.cfg.text, tune=stage.text_tune))
-        tuned = build_model(cfg, pretrained_text=False)
-        tuned.load_state_dict(model.state_dict())
-        model = tuned
+    cfg = model.cfg
+    if stage.text_tune:
+        cfg = dataclasses.replace(cfg, text=dataclasses.replace(cfg.text, tune=stage.text_tune))
+    if stage.vision_pool:
+        cfg = dataclasses.replace(cfg, vision=dataclasses.replace(cfg.vision, pool=stage.vision_pool))
+    if cfg != model.cfg:
+        model = _rebuilt(model, cfg)
     model.use_logit_bias(stage.loss == "siglip")
     model.train()
     return model, pcfg, ident
+
+
+def _rebuilt(model, cfg):
+    """``model`` rebuilt under ``cfg`` with its weights copied over: text tuning and pooling are fixed at
+    construction (``requires_grad``, the class token, what the artifact stores). Only the class token may be
+    missing (cls -> mean drops it; mean -> cls adds a freshly initialised one)."""
+    new = build_model(cfg, pretrained_text=False)
+    missing, unexpected = new.load_state_dict(model.state_dict(), strict=False)
+    stray = [k for k in (*missing, *unexpected) if k != "visual.vit.cls_token"]
+    if stray:
+        raise ValueError(f"cannot carry weights over to the changed model: {stray[:5]}")
+    return new
 
 
 def run_align(data: DataCfg, stage: AlignStageCfg, cfg: TrainCfg, resume: bool = False) -> dict[str, Any]:
