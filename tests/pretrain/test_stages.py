@@ -63,13 +63,15 @@ def test_vision_then_align(archive, tmp_path):
     assert stage1.meta["data_fingerprint"].startswith("sha256:") and "salt" not in stage1.meta["recipe"]["data"]
     assert stage1.preprocess.size == (32, 32, 32)
 
-    s2 = run_align(data, AlignStageCfg(init=str(tmp_path / "s1"), loss="siglip", text_tune="frozen"),
+    s2 = run_align(data, AlignStageCfg(init=str(tmp_path / "s1"), loss="siglip", text_tune="frozen",
+                                             vision_pool="mean"),
                    _cfg(tmp_path / "s2"))
     assert s2["steps"] == 3 and math.isfinite(s2["last_loss"]) and s2["train_series"] == s1["train_series"]
     assert {"val_loss", "r@5_t2i", "r@5_i2t"} <= set(s2["last_eval"])
     aligned = load_model(tmp_path / "s2")
     assert aligned.meta["recipe"]["init_identity"] == model_identity(tmp_path / "s1")
-    assert aligned.cfg.text.tune == "frozen"
+    assert aligned.cfg.text.tune == "frozen" and aligned.cfg.vision.pool == "mean"
+    assert stage1.cfg.vision.pool == "cls" and not hasattr(aligned.model.visual.vit, "cls_token")
     # stage 2 started from stage 1's image tower and moved it
     w1 = stage1.model.visual.vit.patch_embedding.patch_embeddings.weight
     w2 = aligned.model.visual.vit.patch_embedding.patch_embeddings.weight
@@ -102,6 +104,8 @@ def test_align_without_init_is_the_stage2_only_baseline(archive, tmp_path):
 
 
 def test_pretrain_commands_help_and_user_errors(tmp_path):
+    with pytest.raises(ValueError, match="vision_pool"):
+        AlignStageCfg(vision_pool="max")
     for sub in ("vision", "align"):
         res = runner.invoke(app, ["pretrain", sub, "--help"])
         assert res.exit_code == 0 and "--resume" in res.output
