@@ -27,7 +27,7 @@ import torch
 
 from mri_search.ingest.archive import scan_archive
 from mri_search.model import LoadedModel, build_model, get_preset, load_model
-from mri_search.preprocess import default_preprocess
+from mri_search.preprocess import default_cache_dir, default_preprocess
 from mri_search.synth.manifest import read_manifest
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def main() -> None:  # pragma: no cover - thin script entry
     ap.add_argument("archive", type=Path, help="held-out generated archive (NIfTI), another seed than training")
     ap.add_argument("--model", action="append", default=[], help="NAME=DIR of a model folder (repeatable)")
     ap.add_argument("--random", action="append", default=[], help="preset of a random-weights baseline")
-    ap.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "mri-search" / "preprocess")
+    ap.add_argument("--cache-dir", type=Path, default=default_cache_dir())
     ap.add_argument("--out", type=Path, help="write the results as JSON here")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")

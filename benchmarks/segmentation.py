@@ -38,10 +38,11 @@ import torch
 
 from mri_search.decoders.artifact import save_decoder
 from mri_search.decoders.config import DecoderCfg, FitCfg
-from mri_search.decoders.data import PairLoader, archive_cases, default_cache_dir, prepare
+from mri_search.decoders.data import PairLoader, archive_cases, prepare
 from mri_search.decoders.run import (
     encoder_for, evaluate_localisation, evaluate_segmentation, structures_for, train_decoder,
 )
+from mri_search.preprocess import default_cache_dir
 
 log = logging.getLogger(__name__)
 

@@ -224,6 +224,12 @@ def run_transforms(transforms: Compose, data: dict) -> dict:
         raise
 
 
+def default_cache_dir() -> Path:
+    """``$MRI_SEARCH_CACHE`` or ``~/.cache/mri-search/preprocess``: the cache pretraining, decoders and benchmarks
+    share (entries are keyed by the pipeline's hash, so models with other preprocessing never collide)."""
+    return Path(os.environ.get("MRI_SEARCH_CACHE") or Path.home() / ".cache" / "mri-search" / "preprocess")
+
+
 class PreprocessCache:
     """On-disk cache of deterministic outputs, keyed by the series and ``cfg.hash()``.
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,17 +23,12 @@ from tqdm.auto import tqdm
 from mri_search.ingest.archive import scan_archive, write_error_report
 from mri_search.ingest.config import ScanOptions
 from mri_search.ingest.records import Skip
-from mri_search.preprocess import PreprocessCache, PreprocessConfig
+from mri_search.preprocess import PreprocessCache, PreprocessConfig, default_cache_dir
 from pretrain.data import Item, build_items, split_items
 
 log = logging.getLogger(__name__)
 
 ERRORS = "errors.tsv"
-
-
-def default_cache_dir() -> str:
-    """``$MRI_SEARCH_CACHE`` or ``~/.cache/mri-search/preprocess``: shared by runs, keyed by the pipeline's hash."""
-    return os.environ.get("MRI_SEARCH_CACHE") or str(Path.home() / ".cache" / "mri-search" / "preprocess")
 
 
 @dataclass(frozen=True)
@@ -134,7 +128,7 @@ def prepare(data: DataCfg, pcfg: PreprocessConfig, out_dir: Path) -> Prepared:
     items = build_items(scan)
     if not items:
         raise ValueError(f"no readable MR series in {data.archive} ({len(scan.skipped)} files skipped)")
-    cache = PreprocessCache(data.cache_dir or default_cache_dir(), pcfg)
+    cache = PreprocessCache(data.cache_dir or str(default_cache_dir()), pcfg)
     items, failed = fill_cache(items, cache, data.num_workers)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_error_report(scan.skipped + failed, out_dir / ERRORS)

@@ -12,7 +12,6 @@ truth is what the manifest is for. A series and its NIfTI twin make one pair (th
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,11 +25,6 @@ from .labels import load_label_map
 from .structures import StructureSet
 
 log = logging.getLogger(__name__)
-
-
-def default_cache_dir() -> Path:
-    """``$MRI_SEARCH_CACHE`` or ``~/.cache/mri-search/preprocess`` (the cache pretraining and indexing share)."""
-    return Path(os.environ.get("MRI_SEARCH_CACHE") or Path.home() / ".cache" / "mri-search" / "preprocess")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from torch import nn
 from ..preprocess import PreprocessConfig, default_preprocess
 from .artifact import LoadedDecoder, encoder_record, load_decoder, save_decoder
 from .config import DecoderCfg, FitCfg
-from .data import Case, PairLoader, archive_cases, default_cache_dir, prepare
+from ..preprocess import default_cache_dir
+from .data import Case, PairLoader, archive_cases, prepare
 from .infer import model_grid_probs, native_classes
 from .labels import read_label_table
 from .metrics import blobs, dice_per_class, match, summarise_localisation
