@@ -264,6 +264,11 @@ def query(
     thumbnails: Annotated[Optional[Path], typer.Option(
         help="Write a PNG per hit (mid-slices in three planes, as the model saw them) and contact_sheet.png into "
              "this folder.")] = None,
+    lesions: Annotated[Optional[Path], typer.Option(
+        help="A lesion-localisation decoder folder (`mri-search localize train --out`): show where in each hit's "
+             "series the lesion is (centre in RAS mm, slice, probability) and write its heatmap, lesions JSON and "
+             "overlay PNG into --lesions-out.")] = None,
+    lesions_out: Annotated[Path, typer.Option(help="Folder for --lesions' files.")] = Path("lesions"),
     db: Annotated[Optional[Path], typer.Option(
         help="Embedded index folder (default: $MRI_SEARCH_HOME/qdrant, else ~/.local/share/mri-search/qdrant).")
     ] = None,
@@ -310,6 +315,15 @@ def query(
         _fail("empty query: give the text to search for, or --image PATH")
     if target not in ("images", "reports"):
         _fail(f"--target must be images or reports, got {target!r}")
+    if lesions is not None:
+        from .query.lesions import check_decoder
+
+        if target != "images":
+            _fail("--lesions shows lesions in retrieved series: use it with --target images")
+        try:
+            check_decoder(lesions)
+        except ValueError as e:
+            _fail(str(e))
     searcher = None
     try:
         filters = QueryFilters(sequences=tuple(sequence or ()), planes=tuple(plane or ()),
@@ -332,6 +346,11 @@ def query(
             from .query.thumbs import write_thumbnails
 
             shots = write_thumbnails(hits, thumbnails, searcher.preprocess_config(), salt=salt)
+        found = None
+        if lesions is not None:
+            from .query.lesions import locate_lesions
+
+            found = locate_lesions(hits, lesions, lesions_out, salt=salt)
     except StoreBusy:
         _busy(searcher.store.location if searcher is not None else str(db or qdrant_url or "the default folder"))
     except (ValueError, OSError) as e:
@@ -341,7 +360,7 @@ def query(
     if json_out:
         extra = {"thumbnails": None if shots is None else {
             "files": [str(p) for p in shots.paths], "sheet": str(shots.sheet) if shots.sheet else None,
-            "unreadable": shots.unreadable}}
+            "unreadable": shots.unreadable}, "lesions": None if found is None else found.to_dict()}
         typer.echo(to_json(hits, query=text, image=str(image) if image is not None else None, target=target,
                            collection=searcher.collection, model_id=searcher.meta.model_id,
                            model=str(searcher.model_dir), text_encoder=searcher.text_backend,
@@ -354,6 +373,10 @@ def query(
     if shots is not None:
         typer.echo(f"thumbnails: {len(shots.paths)} PNGs and {shots.sheet} in {thumbnails}"
                    + (f" ({len(shots.unreadable)} series could not be read)" if shots.unreadable else ""))
+    if found is not None:
+        typer.echo(f"lesions (decoder {lesions}, files in {lesions_out}):")
+        for line in found.lines():
+            typer.echo("  " + line)
     logging.getLogger(__name__).debug("query timings (ms): %s", searcher.timings)
 
 

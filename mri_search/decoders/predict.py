@@ -104,7 +104,7 @@ def predict_series(loaded: LoadedDecoder, record: SeriesRecord, out: Path, thres
     _overlay(record, prob, peak_slice, overlay,
              f"{name}\nslice {peak_slice}: {len(found)} lesion(s) >= {threshold:g}, peak {prob.max():.2f}")
     return {"series": record.key, "heatmap": str(path), "lesions": len(found), "overlay": str(overlay),
-            "peak_probability": float(prob.max())}
+            "peak_probability": float(prob.max()), "strongest": found[0] if found else None}
 
 
 def run_predict(inputs: Path, decoder: Path, out: Path, model: Path | None = None, threshold: float = 0.5) -> list[dict]:

@@ -119,12 +119,13 @@ def _volume(hit: QueryHit, cfg, salt: str, scans: dict[str, list]) -> np.ndarray
     """The hit's series, preprocessed: ``[X, Y, Z]`` float32."""
     from ..preprocess import preprocess
 
-    record = _find_series(hit, salt, scans)
+    record = find_series(hit, salt, scans)
     return np.asarray(preprocess(record, cfg).as_tensor()[0], dtype=np.float32)
 
 
-def _find_series(hit: QueryHit, salt: str, scans: dict[str, list]):
-    """The ``SeriesRecord`` of a hit, by scanning where its first file lies (each place scanned once)."""
+def find_series(hit: QueryHit, salt: str, scans: dict[str, list]):
+    """The ``SeriesRecord`` of a hit, by scanning where its first file lies (each place scanned once: ``scans``
+    caches the scans by place across calls)."""
     from ..ingest.archive import scan_archive
     from ..ingest.config import ScanOptions
 
