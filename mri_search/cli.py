@@ -15,6 +15,7 @@ import typer
 
 from . import __version__
 from .cli_bench import bench as _bench
+from .cli_common import ArchiveArg, DeviceOpt, JsonOpt, KeepPhiOpt, ModelOpt, ProgressOpt, WorkersOpt
 from .cli_common import fail as _fail
 from .cli_pretrain import app as _pretrain_app
 from .cli_probe import app as _probe_app
@@ -110,7 +111,7 @@ def synth(
 @app.command("synth-summary")
 def synth_summary(
     archive: Annotated[Path, typer.Argument(help="An archive written by `mri-search synth`.")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Summarise a generated archive from its manifest: studies, series, regions, sequences, findings."""
     from .synth.summary import summarize
@@ -153,10 +154,8 @@ def inspect(
 
 @app.command()
 def index(
-    archive: Annotated[Path, typer.Argument(help="Folder, .zip, .tar or .tar.gz of DICOM and/or NIfTI files "
-                                                 "(+ reports).")],
-    model: Annotated[Optional[Path], typer.Option(
-        help="Model folder (save_model format). Default: the model shipped with mri-search.")] = None,
+    archive: ArchiveArg,
+    model: ModelOpt = None,
     db: Annotated[Optional[Path], typer.Option(
         help="Embedded index folder (default: $MRI_SEARCH_HOME/qdrant, else ~/.local/share/mri-search/qdrant).")
     ] = None,
@@ -170,25 +169,24 @@ def index(
         help="Also write this run's rows (payload + embeddings) to this Parquet file.")] = None,
     errors: Annotated[Optional[Path], typer.Option(
         help="Error report (TSV) path (default: $MRI_SEARCH_HOME/errors/<collection>.tsv).")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes reading and preprocessing series.")] = 2,
+    workers: WorkersOpt = 2,
     batch_size: Annotated[int, typer.Option(help="Series per encoder call and per write.")] = 8,
     shard: Annotated[Optional[str], typer.Option(
         help="K/N: index only this machine's part (K from 0 to N-1) of the archive, for N machines in parallel.")
     ] = None,
     salt: Annotated[str, typer.Option(
         help="Salt of the identifier hashes: keep it the same for every run into one collection.")] = "mri-search",
-    keep_phi: Annotated[bool, typer.Option(
-        help="Store raw patient identifiers (names, IDs, dates, UIDs) in the payload; off by default.")] = False,
-    device: Annotated[str, typer.Option(help="Torch device of the encoder (cpu, cuda, cuda:1, ...).")] = "cpu",
+    keep_phi: KeepPhiOpt = False,
+    device: DeviceOpt = "cpu",
     qdrant_shards: Annotated[Optional[int], typer.Option(
         help="Shards of a collection created on a server (fixed at creation).")] = None,
     replicas: Annotated[Optional[int], typer.Option(
         help="Replication factor of a collection created on a server (fixed at creation).")] = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
+    progress: ProgressOpt = True,
     lock_wait: Annotated[float, typer.Option(
         help="Seconds to wait for an embedded index that another process (a query) has open before giving up.")
     ] = 60.0,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Embed every series of an archive into a Qdrant collection (and Parquet), resumably.
 

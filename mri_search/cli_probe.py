@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .cli_common import ArchiveArg, DeviceOpt, JsonOpt, KeepPhiOpt, ModelOpt, ProgressOpt, WorkersOpt
 from .cli_common import fail as _fail
 
 app = typer.Typer(help="Lightweight probes (linear or small MLP) on frozen encoder features: train, evaluate.",
@@ -18,26 +19,23 @@ app = typer.Typer(help="Lightweight probes (linear or small MLP) on frozen encod
 
 
 def embed(
-    archive: Annotated[Path, typer.Argument(help="Folder, .zip, .tar or .tar.gz of DICOM and/or NIfTI files "
-                                                 "(+ reports).")],
+    archive: ArchiveArg,
     out: Annotated[Path, typer.Option("--out", help="Features file to write (Parquet).")],
-    model: Annotated[Optional[Path], typer.Option(
-        help="Model folder (save_model format). Default: the model shipped with mri-search.")] = None,
+    model: ModelOpt = None,
     patch_tokens: Annotated[bool, typer.Option(
         "--patch-tokens", help="Also store the final patch tokens (n_tokens x hidden floats per series).")] = False,
     errors: Annotated[Optional[Path], typer.Option(
         help="Error report (TSV) path (default: OUT's name with .errors.tsv).")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes reading and preprocessing series.")] = 2,
+    workers: WorkersOpt = 2,
     batch_size: Annotated[int, typer.Option(help="Series per encoder call.")] = 8,
     salt: Annotated[str, typer.Option(
         help="Salt of the identifier hashes (series keys: label files name series by them).")] = "mri-search",
-    keep_phi: Annotated[bool, typer.Option(
-        help="Store raw patient identifiers (names, IDs, dates, UIDs) in the file; off by default.")] = False,
-    device: Annotated[str, typer.Option(help="Torch device of the encoder (cpu, cuda, cuda:1, ...).")] = "cpu",
+    keep_phi: KeepPhiOpt = False,
+    device: DeviceOpt = "cpu",
     cache_dir: Annotated[Optional[Path], typer.Option(
         help="Preprocessing cache to read and fill (e.g. the one pretraining filled); default: none.")] = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    progress: ProgressOpt = True,
+    json_out: JsonOpt = False,
 ) -> None:
     """Write every series' frozen features to a Parquet file: the series record (as `index --parquet` writes it),
     the image and report embeddings, the pooled feature and the patch-token mean (and the patch tokens).
