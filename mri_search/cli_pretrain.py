@@ -72,7 +72,8 @@ def vision(
     archive: Archive,
     out: Out,
     preset: Annotated[str, typer.Option(help="Model preset (vit-s-cpu, vit-b-gpu, vit-tiny-test).")] = "vit-s-cpu",
-    method: Annotated[str, typer.Option(help="Self-supervised objective: mae, contrastive or both.")] = "mae",
+    method: Annotated[str, typer.Option(help="Self-supervised objective: contrastive (two views, the default: the "
+                                             "best start for alignment measured), mae or both.")] = "contrastive",
     steps: Steps = 2000, batch_size: Batch = 16, lr: Lr = 1e-4, warmup: Warmup = None, accum: Accum = 1,
     workers: Workers = 2, seed: Seed = 0, split_seed: SplitSeed = 0, val_fraction: ValFraction = 0.15,
     eval_every: EvalEvery = 200, ckpt_every: CkptEvery = 200, log_every: LogEvery = 10,

@@ -58,6 +58,10 @@ def write_report(path: Path, result: dict, entries: dict, cis: dict, fit_what: s
             ci = {m: {k: tuple(v) for k, v in cis[(task, direction, m)].items()} for m in table}
             lines += [f"### {direction} ({c.get('queries', '?')} queries, gallery {c.get('gallery', '?')})", "",
                       markdown_table(table, cols, ci=ci), _verdict(task, table)]
+    if result.get("differences"):
+        from .differences import differences_markdown
+
+        lines += differences_markdown(result["differences"])
     if result["results"].get("probing"):
         from .probing import probing_markdown
 

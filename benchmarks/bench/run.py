@@ -3,7 +3,9 @@
 Writes to ``OUT``: ``results.json`` (task -> direction -> method -> metric -> value), ``ci95.json`` (the same
 layout, ``[low, high]`` bootstrap intervals over queries), ``<task>.<direction>.<method>.run`` and
 ``<task>.<direction>.qrels`` (TREC; runs cut at ``trec_depth``), ``report.md``, ``<task>.png`` (mAP and P_all@N
-per method) and ``<task>.pr.png`` (precision-recall curves), and ``config.json``.
+per method) and ``<task>.pr.png`` (precision-recall curves), ``config.json`` and, with ``--compare`` models,
+``differences.json`` (the model minus each of them and the metadata baseline, per query, with paired bootstrap
+intervals: ``differences.py``).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class Scored:
     pr: np.ndarray = field(repr=False)
     n_queries: int = 0
     n_without_relevant: int = 0
+    per_query: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
 
 def _random_weights(loaded: LoadedModel, seed: int) -> LoadedModel:
@@ -85,7 +88,7 @@ def _score(scores: np.ndarray, rel: np.ndarray, cfg: BenchCfg) -> Scored:
     ev = evaluate(scores, rel, KS)
     return Scored(summary=ev.summary(), ci=bootstrap_ci(ev.per_query, n_boot=cfg.n_boot, seed=cfg.seed),
                   pr=ev.pr_curve.mean(axis=0) if len(ev.pr_curve) else np.zeros(11),
-                  n_queries=ev.n_queries, n_without_relevant=ev.n_without_relevant)
+                  n_queries=ev.n_queries, n_without_relevant=ev.n_without_relevant, per_query=ev.per_query)
 
 
 def run_bench(cfg: BenchCfg) -> dict:
@@ -119,7 +122,7 @@ def run_bench(cfg: BenchCfg) -> dict:
             hn.fit_series = fit_data.series
     shortcut = ShortcutScorer(archive_of, cfg.seed)
 
-    entries, cis, counts, curves = {}, {}, {}, {}
+    entries, cis, counts, curves, per_query = {}, {}, {}, {}, {}
     for tname, task in tasks.items():
         rel = relevance(task)  # [T, S]
         matrices = {m: sc.scores(task) for m, sc in scorers.items()}
@@ -143,6 +146,7 @@ def run_bench(cfg: BenchCfg) -> dict:
                 entries[(tname, direction, method)] = scored.summary
                 cis[(tname, direction, method)] = {k: list(v) for k, v in scored.ci.items()}
                 curves[(tname, direction, method)] = scored.pr
+                per_query[(tname, direction, method)] = scored.per_query
                 counts[f"{tname}.{direction}"] = {"queries": scored.n_queries,
                                                   "without_relevant": scored.n_without_relevant,
                                                   "gallery": len(g_ids)}
@@ -160,7 +164,14 @@ def run_bench(cfg: BenchCfg) -> dict:
     results = results_tree(entries)
     if cfg.probes:
         results["probing"] = _probing(cfg, data, scorers, shortcut)
+    differences = {}
+    if cfg.compare:
+        from .differences import paired_differences
+
+        differences = paired_differences(per_query, name, [n for n, _ in cfg.compare] + ["metadata"],
+                                         n_boot=cfg.n_boot, seed=cfg.seed)
     result = {"results": results, "ci95": results_tree(cis), "counts": counts, "engine": engine,
+              "differences": differences,
               "failed_series": [f.path for f in scorers[name].failed], "seconds": time.perf_counter() - t0}
     _write_outputs(out, cfg, result, entries, cis, curves, loaded, data)
     return result
@@ -183,6 +194,10 @@ def _write_outputs(out: Path, cfg: BenchCfg, result: dict, entries, cis, curves,
 
     (out / "results.json").write_text(json.dumps(result["results"], indent=2) + "\n")
     (out / "ci95.json").write_text(json.dumps(result["ci95"], indent=2) + "\n")
+    if result["differences"]:
+        from .differences import FILE
+
+        (out / FILE).write_text(json.dumps(result["differences"], indent=2) + "\n")
     config = {**asdict(cfg), "model_meta": {k: loaded.meta.get(k) for k in ("model", "recipe", "data_fingerprint")},
               "counts": result["counts"], "series_evaluated": len(data.series), "studies_evaluated": len(data.studies)}
     config.pop("salt")

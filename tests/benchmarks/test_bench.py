@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from benchmarks.bench.data import load_bench_data
+from benchmarks.bench.differences import main as differences_main
 from benchmarks.bench.run import BenchCfg, run_bench
 from benchmarks.bench.tasks import build_tasks, organ_sentences, relevance
 from mri_search.cli import app
@@ -43,7 +44,8 @@ def test_organ_sentences_leave_out_generic_ones():
 
 def test_bench_writes_results_runs_and_report(archive, model_dir, tmp_path):
     out = tmp_path / "out"
-    res = run_bench(BenchCfg(archive=str(archive), model=str(model_dir), out=str(out), workers=0, n_boot=100))
+    res = run_bench(BenchCfg(archive=str(archive), model=str(model_dir), out=str(out), workers=0, n_boot=100,
+                             compare=(("again", str(model_dir)),)))
     results = json.loads((out / "results.json").read_text())
     assert results == res["results"]
     task = results["body_region_reports"]
@@ -68,6 +70,18 @@ def test_bench_writes_results_runs_and_report(archive, model_dir, tmp_path):
     if "shortcut" in task["t2i"]:
         assert 0.0 <= task["t2i"]["shortcut"]["mAP"] <= 1.0
     assert np.isfinite(task["t2i"]["random"]["mAP"])
+    # paired differences: the same model compared with itself differs by exactly 0 on every query
+    diffs = json.loads((out / "differences.json").read_text())
+    assert diffs == res["differences"] and set(diffs["body_region_reports"]["t2i"]) == {"again", "metadata"}
+    same = diffs["body_region_reports"]["t2i"]["again"]["mAP"]
+    assert same == {"delta": 0.0, "ci95": [0.0, 0.0]}
+    meta = diffs["body_region_reports"]["t2i"]["metadata"]["mAP"]
+    assert meta["delta"] == pytest.approx(task["t2i"]["model"]["mAP"] - task["t2i"]["metadata"]["mAP"], abs=1e-9)
+    assert meta["ci95"][0] <= meta["delta"] <= meta["ci95"][1]
+    assert "## Paired differences" in md
+    # and the same figures come back from the TREC files of the folder
+    again = differences_main([str(out), "--others", "again,metadata", "--n-boot", "100"])
+    assert again["body_region_reports"]["t2i"]["metadata"]["mAP"]["delta"] == pytest.approx(meta["delta"], abs=1e-9)
 
 
 def test_bench_cli_user_errors(archive, model_dir, tmp_path):
