@@ -16,8 +16,9 @@ mri-search pretrain vision $D/train300 --out $D/s1-mae --method mae --steps 120 
     --batch-size 8 --eval-every 40 --ckpt-every 40 --workers 2
 
 # 3. Stage 2: report-guided CLIP alignment from the stage-1 encoder (same split); --resume continues a stopped run.
+#    (--text-tune last: the shipped model tuned the report tower's last 2 layers, the preset default until session 4)
 mri-search pretrain align $D/train300 --out $D/default-s2 --init $D/s1-mae --steps 300 --batch-size 16 --lr 1e-4 \
-    --warmup 15 --eval-every 100 --ckpt-every 50 --workers 2
+    --warmup 15 --eval-every 100 --ckpt-every 50 --workers 2 --text-tune last
 
 # 4. Ship: weights stored as float16 (32 MB); loading rebuilds float32.
 mri-search pretrain export $D/default-s2 --out mri_search/model/default --dtype float16
