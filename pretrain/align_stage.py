@@ -46,8 +46,8 @@ class AlignStageCfg:
     preset: str = "vit-s-cpu"  # model preset when init is ""
     loss: str = "clip"  # "clip" (softmax InfoNCE) or "siglip" (sigmoid), both from open_clip
     text_tune: str = ""  # override the model's text.tune: "frozen", "last" or "all"; "" keeps it
-    vision_pool: str = ""  # override the image tower's pooling: "cls" or "mean"; "" keeps it. MAE (stage 1) never
-    #                        trains the class token, so a stage-1 start may pool better by the patch-token mean
+    vision_pool: str = ""  # override the image tower's pooling: "cls" or "mean"; "" keeps it. (MAE never trains
+    #   the class token; mean pooling after an MAE stage 1 was measured and did not change the alignment)
     text_weights: tuple[float, float, float] = DEFAULT_WEIGHTS  # odds of (full report, impression, region sentences)
 
     def __post_init__(self) -> None:
