@@ -18,10 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..preprocess import PreprocessConfig, default_preprocess
+from ..preprocess import PreprocessConfig, default_cache_dir, default_preprocess
 from .artifact import LoadedDecoder, encoder_record, load_decoder, save_decoder
 from .config import DecoderCfg, FitCfg
-from ..preprocess import default_cache_dir
 from .data import Case, PairLoader, archive_cases, prepare
 from .infer import model_grid_probs, native_classes
 from .labels import read_label_table
