@@ -6,6 +6,7 @@ Thin like the rest of the CLI: each command builds ``DataCfg``, its stage config
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated, Optional
@@ -104,19 +105,24 @@ def align(
         help="Report encoder tuning: frozen, last (the last layers) or all (default: the model's).")] = None,
     vision_pool: Annotated[Optional[str], typer.Option(
         help="Image feature pooling: cls or mean over patch tokens (default: the model's).")] = None,
+    vision_lr_scale: Annotated[float, typer.Option(
+        help="Learning-rate multiplier of the image trunk (the ViT, not its projection), e.g. 0.1 to tune a "
+             "stage-1 trunk gently.")] = 1.0,
     steps: Steps = 2000, batch_size: Batch = 16, lr: Lr = 1e-4, warmup: Warmup = None, accum: Accum = 1,
     workers: Workers = 2, seed: Seed = 0, split_seed: SplitSeed = 0, val_fraction: ValFraction = 0.15,
     eval_every: EvalEvery = 200, ckpt_every: CkptEvery = 200, log_every: LogEvery = 10,
     precision: Precision = "bf16", cache_dir: CacheDir = None, resume: Resume = False, salt: Salt = "mri-search",
 ) -> None:
     """Stage 2: align image and report encoders contrastively on (series, report text) pairs."""
-    from pretrain.align_stage import AlignStageCfg, run_align
+    from pretrain.align_stage import VISION_TRUNK, AlignStageCfg, run_align
 
     if init is not None and not (init / "config.json").is_file():
         _fail(f"--init {init} is not a model folder (no config.json): pass the --out of `pretrain vision`")
     data, train = _configs(archive, out, steps, batch_size, lr, warmup, accum, workers, seed, split_seed,
                            val_fraction, eval_every, ckpt_every, log_every, precision, cache_dir, salt)
     try:
+        if vision_lr_scale != 1.0:
+            train = dataclasses.replace(train, lr_scales=((VISION_TRUNK, vision_lr_scale),))
         stage = AlignStageCfg(init=str(init or ""), preset=preset, loss=loss, text_tune=text_tune or "",
                                vision_pool=vision_pool or "")
         summary = run_align(data, stage, train, resume=resume)

@@ -37,6 +37,8 @@ from pretrain.vision_stage import summarise
 
 log = logging.getLogger(__name__)
 
+VISION_TRUNK = "visual.vit."  # parameter-name prefix of the image trunk (TrainCfg.lr_scales: `--vision-lr-scale`)
+
 
 @dataclass(frozen=True)
 class AlignStageCfg:

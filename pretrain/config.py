@@ -18,6 +18,7 @@ class TrainCfg:
     weight_decay: float = 0.05  # AdamW decay, applied to >=2-D weights only (see pretrain.optim.param_groups)
     betas: tuple[float, float] = (0.9, 0.98)  # AdamW betas; 0.98 as in CLIP training, steadier at large batch
     eps: float = 1e-8  # AdamW epsilon
+    lr_scales: tuple[tuple[str, float], ...] = ()  # (parameter-name prefix, learning-rate multiplier) pairs
     grad_clip: float = 1.0  # max global gradient norm; 0 turns clipping off
     batch_size: int = 32  # volumes per micro-batch on one process (used for throughput and by data loaders)
     accum_steps: int = 1  # micro-batches summed into one optimizer update
@@ -44,3 +45,6 @@ class TrainCfg:
             raise ValueError("log_every must be >= 1; eval_every and ckpt_every >= 0 (0: only at the end / never)")
         # JSON round trips turn tuples into lists; accept both so TrainCfg(**json.load(f)) works
         object.__setattr__(self, "betas", tuple(self.betas))
+        object.__setattr__(self, "lr_scales", tuple((str(p), float(m)) for p, m in self.lr_scales))
+        if any(m < 0 for _, m in self.lr_scales):
+            raise ValueError(f"lr_scales multipliers must be >= 0, got {self.lr_scales}")

@@ -164,7 +164,7 @@ def train(
     while step < cfg.total_steps:
         lr = lr_at(step + 1, cfg)  # this update is number step + 1
         for group in optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
         loss_sum = torch.zeros((), device=device)
         for micro in range(cfg.accum_steps):
             t = time.perf_counter()

@@ -140,3 +140,17 @@ def test_bf16_autocast_on_gpu(tmp_path):
     result = train(make_model(), recording_loss, SeededBatches(0), cfg_for(tmp_path))
     assert set(dtypes) == {(torch.bfloat16, "cuda")}
     assert all(math.isfinite(r["loss"]) for r in result["history"])
+
+
+def test_lr_scales_set_each_groups_rate(tmp_path, cpu_only):
+    """A 0 multiplier leaves its parameters where they were; the others train at the scheduled rate times theirs."""
+    model = make_model()
+    before = [p.detach().clone() for p in model.parameters()]
+    cfg = TrainCfg(lr=1e-2, min_lr=1e-2, warmup_steps=0, total_steps=2, batch_size=4, weight_decay=0.0,
+                   lr_scales=(("0.", 0.0), ("4.", 0.5)), eval_every=0, out_dir=str(tmp_path))
+    train(model, loss_fn, SeededBatches(0), cfg)
+    conv_w, conv_b, lin_w, lin_b = model.parameters()
+    assert torch.equal(conv_w, before[0]) and torch.equal(conv_b, before[1])
+    assert not torch.equal(lin_w, before[2])
+    ckpt = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert [g["lr"] for g in ckpt["optimizer"]["param_groups"]] == pytest.approx([1e-2, 1e-2, 0.0, 0.0, 5e-3, 5e-3])

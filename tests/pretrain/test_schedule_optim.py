@@ -86,3 +86,20 @@ def test_no_weight_decay_hook_and_optimizer():
     assert isinstance(opt, torch.optim.AdamW)
     assert [g["weight_decay"] for g in opt.param_groups] == [0.3, 0.0]
     assert opt.param_groups[0]["betas"] == (0.9, 0.95)
+
+
+def test_lr_scales_split_groups_by_first_matching_prefix():
+    model = Toy()
+    groups = param_groups(model, 0.1, lr_scales=(("proj.", 0.1), ("p", 0.5), ("conv.", 0.0)))
+    assert [(g["lr_scale"], g["weight_decay"]) for g in groups] == [
+        (1.0, 0.1), (1.0, 0.0), (0.1, 0.1), (0.1, 0.0), (0.5, 0.1), (0.5, 0.0), (0.0, 0.1), (0.0, 0.0)]
+    names = {(g["lr_scale"], g["weight_decay"]): sorted(g["names"]) for g in groups}
+    assert names[(0.1, 0.1)] == ["proj.weight"] and names[(0.1, 0.0)] == ["proj.bias"]  # first prefix wins
+    assert names[(0.5, 0.1)] == [] and names[(0.5, 0.0)] == []  # kept, empty: the layout follows the arguments
+    assert names[(0.0, 0.1)] == ["conv.weight"] and names[(0.0, 0.0)] == ["conv.bias"]
+    assert "logit_scale" in names[(1.0, 0.0)]
+    every = [id(p) for g in groups for p in g["params"]]
+    assert sorted(every) == sorted(id(p) for p in model.parameters() if p.requires_grad)
+    assert TrainCfg(lr_scales=[["visual.vit.", 1]]).lr_scales == (("visual.vit.", 1.0),)  # from JSON lists
+    with pytest.raises(ValueError, match="lr_scales"):
+        TrainCfg(lr_scales=(("a", -1.0),))

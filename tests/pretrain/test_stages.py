@@ -14,12 +14,13 @@ from typer.testing import CliRunner
 
 from mri_search.cli import app
 from mri_search.ingest.archive import scan_archive
-from mri_search.model import load_model, model_identity
+from mri_search.model import build_model, get_preset, load_model, model_identity
 from mri_search.preprocess import PreprocessCache, PreprocessConfig
 from mri_search.synth.archive import run_synth
 from mri_search.synth.config import SynthConfig
-from pretrain.align_stage import AlignStageCfg, run_align
+from pretrain.align_stage import VISION_TRUNK, AlignStageCfg, run_align
 from pretrain.config import TrainCfg
+from pretrain.optim import param_groups
 from pretrain.data import build_items
 from pretrain.prepare import DataCfg, fill_cache
 from pretrain.vision_stage import VisionStageCfg, run_vision
@@ -101,6 +102,23 @@ def test_align_without_init_is_the_stage2_only_baseline(archive, tmp_path):
     meta = load_model(tmp_path / "o").meta
     assert meta["recipe"]["init_identity"] is None and s["steps"] == 2
     assert meta["model"]["name"] == "vit-tiny-test"
+
+
+def test_vision_lr_scale_reaches_exactly_the_image_trunk(archive, tmp_path):
+    model = build_model(get_preset("vit-tiny-test"))
+    groups = param_groups(model, 0.05, lr_scales=((VISION_TRUNK, 0.1),))
+    trunk = {n for g in groups if g["lr_scale"] == 0.1 for n in g["names"]}
+    wanted = {n for n, p in model.named_parameters() if p.requires_grad and n.startswith("visual.vit.")}
+    assert trunk == wanted and len(wanted) > 10 and "visual.proj.weight" not in trunk
+    path, _ = archive
+    out = tmp_path / "o"
+    res = runner.invoke(app, ["pretrain", "align", str(path), "--out", str(out), "--preset", "vit-tiny-test",
+                              "--steps", "1", "--batch-size", "4", "--workers", "0", "--vision-lr-scale", "0.1",
+                              "--cache-dir", str(tmp_path / "cache"), "--val-fraction", "0.4"])
+    assert res.exit_code == 0, res.output
+    assert load_model(out).meta["recipe"]["train"]["lr_scales"] == [["visual.vit.", 0.1]]
+    res = runner.invoke(app, ["pretrain", "align", str(path), "--out", str(out), "--vision-lr-scale", "-1"])
+    assert res.exit_code == 2 and "lr_scales" in res.output and "Traceback" not in res.output
 
 
 def test_pretrain_commands_help_and_user_errors(tmp_path):
