@@ -117,6 +117,30 @@ def _curve(run: Path | None, keys: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
+def _stage1_method(run: Path) -> str:
+    """The stage-1 objective recorded in the run's model config (``?`` when the folder has none)."""
+    path = run / "config.json"
+    if not path.is_file():
+        return "?"
+    return str(json.loads(path.read_text()).get("recipe", {}).get("vision", {}).get("method", "?"))
+
+
+def _compared(bench: Path) -> list[str]:
+    """The paired-differences section for the models the bench compared (``--compare``), baselines left out."""
+    from benchmarks.bench.differences import FILE, differences_markdown
+
+    path = bench / FILE
+    if not path.is_file():
+        return []
+    diffs = {task: {d: {o: c for o, c in per.items() if o not in BASELINES} for d, per in dirs.items()}
+             for task, dirs in json.loads(path.read_text()).items()}
+    if not any(per for dirs in diffs.values() for per in dirs.values()):
+        return []
+    lines = differences_markdown(diffs)
+    lines[0] = "## Against the compared models (paired, same queries)"
+    return lines
+
+
 def _size_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.iterdir() if p.is_file() and p.suffix != ".md") / 1e6
 
@@ -172,7 +196,7 @@ def render_card(cfg: CardCfg) -> str:
     if s1 or s2:
         parts += ["## Training curves (validation split of the training archive, patients held out)", ""]
         if s1:
-            parts += ["Stage 1 (self-supervised, MAE):", "", s1, ""]
+            parts += [f"Stage 1 (self-supervised, {_stage1_method(cfg.stage1)}):", "", s1, ""]
         if s2:
             parts += ["Stage 2 (report alignment; report -> study recall):", "", s2, ""]
     arch = Path(bcfg.get("archive", "")).name
@@ -192,6 +216,7 @@ def render_card(cfg: CardCfg) -> str:
         "",
         targets_table(bench),
         "",
+        *_compared(cfg.bench),
         "## Limits",
         "",
         "- Synthetic phantoms: geometric anatomy, one protocol per region, no motion or EPI distortion; retrieval "
