@@ -117,6 +117,14 @@ def _curve(run: Path | None, keys: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
+def _text_tuning(text: dict) -> str:
+    """How the report tower was tuned, in words: ``frozen``, ``all`` layers or the ``last N`` layers."""
+    tune = text.get("tune")
+    if tune == "last":
+        return f"tune `last`: its last {text.get('tune_last_n')} layers"
+    return f"tune `{tune}`: " + ("only its projection trained" if tune == "frozen" else "every layer")
+
+
 def _stage1_method(run: Path) -> str:
     """The stage-1 objective recorded in the run's model config (``?`` when the folder has none)."""
     path = run / "config.json"
@@ -173,7 +181,7 @@ def render_card(cfg: CardCfg) -> str:
         "collection after it)",
         f"- Architecture: preset `{model['name']}`: MONAI 3D ViT, {v['img_size']}^3 input, patch {v['patch_size']}, "
         f"width {v['hidden_size']}, {v['num_layers']} layers, {v['pool']} pooling; report tower "
-        f"{model['text']['backbone']} (tune `{model['text']['tune']}`, last {model['text']['tune_last_n']} layers), "
+        f"{model['text']['backbone']} ({_text_tuning(model['text'])}), "
         f"shared space {meta['embed_dim']}-d",
         "- Preprocessing: " + ", ".join(f"{k} {meta['preprocess'][k]}" for k in ("spacing_mm", "size", "orientation",
                                                                            "lower_percentile", "upper_percentile")
