@@ -35,8 +35,8 @@ class VisionStageCfg:
     method: str = "contrastive"  # "contrastive", "mae" or "both" (pretrain.ssl). contrastive: the stage 1 after
     #   which stage 2 aligns best, measured end to end (docs/pretrain_results.md: after 120 steps of each and 100
     #   of alignment with the report tower's last layers tuned, ahead of MAE and of no stage 1 on held-out
-    #   retrieval, paired bootstrap; with the report tower frozen no stage 1 helped text-to-image yet); MAE gives
-    #   the better linear-probe features at that length but no gain in alignment
+    #   retrieval, paired bootstrap; with the report tower frozen it takes ~600 steps to help, which the shipped
+    #   model uses); MAE gives the better linear-probe features but no gain in alignment
     temperature: float = 0.2  # contrastive InfoNCE temperature
     proj_dim: int = 128  # contrastive head output width
     mask_ratio: float = 0.75  # mae: fraction of patch tokens hidden from the encoder
