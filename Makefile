@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# pytest-xdist workers for `make test` (one per build core; whole test files go to one worker, so each
+# module-scoped archive fixture is generated once)
+TEST_WORKERS ?= 2
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -40,7 +43,7 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check --select F --output-format concise mri_search pretrain indexer benchmarks tests
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 clean:
 	rm -rf demo_out .pytest_cache
