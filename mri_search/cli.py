@@ -22,6 +22,7 @@ from .cli_probe import app as _probe_app
 from .cli_probe import embed as _embed
 from .cli_segment import localize_app as _localize_app
 from .cli_segment import segment_app as _segment_app
+from .cli_serve import serve as _serve
 
 app = typer.Typer(
     name="mri-search",
@@ -37,6 +38,7 @@ app.command("embed")(_embed)
 app.add_typer(_probe_app, name="probe")
 app.add_typer(_segment_app, name="segment")
 app.add_typer(_localize_app, name="localize")
+app.command("serve")(_serve)
 
 
 def _version(value: bool) -> None:

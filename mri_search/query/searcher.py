@@ -180,6 +180,30 @@ class Searcher:
         return self.search_vector(self.encode_image(image, series), IMAGE, top_k, filters, group_by,
                                   modality="image")
 
+    def search_similar(self, series_key: str, top_k: int = 10, filters: QueryFilters | dict | None = None,
+                       group_by: str | None = None) -> list[QueryHit]:
+        """Series that look like an indexed series ("more like this"), by its stored image vector; the series
+        itself is left out.
+
+        Raises:
+            ValueError: no such series in the collection; bad options.
+        """
+        point = self.lookup(series_key, with_vectors=True)
+        if point is None or IMAGE not in point.vectors:
+            raise ValueError(f"no series {series_key!r} in collection {self.collection!r}")
+        hits = self.search_vector(point.vectors[IMAGE], IMAGE, int(top_k) + 1, filters, group_by, modality="image")
+        kept = [h for h in hits if h.id != point.id][: int(top_k)]
+        return [QueryHit.from_hit(i + 1, h) for i, h in enumerate(kept)]
+
+    def lookup(self, series_key: str, with_vectors: bool = False):
+        """The stored ``Point`` of the series ``series_key`` (its payload; vectors on request), or None."""
+        if not isinstance(series_key, str) or not series_key:
+            return None
+        col = self._collection()
+        for point in col.scroll({"series_key": series_key}, with_vectors=with_vectors, batch=2):
+            return point
+        return None
+
     def search_reports(self, text: str | None = None, *, image: str | os.PathLike | None = None,
                        series: int | None = None, top_k: int = 10, filters: QueryFilters | dict | None = None,
                        group_by: str | None = "study") -> list[QueryHit]:
@@ -267,7 +291,14 @@ class Searcher:
     def encode_image(self, image: str | os.PathLike, series: int | None = None) -> np.ndarray:
         """The embedding ``[embed_dim]`` of the series at ``image``, read and preprocessed as at index time."""
         t0 = time.perf_counter()
-        record = read_series(image, self.salt, series)
+        v = self.encode_record(read_series(image, self.salt, series), str(image))
+        self.timings["encode_ms"] = 1e3 * (time.perf_counter() - t0)
+        return v
+
+    def encode_record(self, record, name: str = "the series") -> np.ndarray:
+        """The embedding ``[embed_dim]`` of a ``SeriesRecord`` already read (``read_series``), preprocessed as at
+        index time; ``name`` names it in errors."""
+        image = name
         loaded = self._image_model()
         from ..embed import encode_volumes
         from ..preprocess import preprocess
@@ -280,7 +311,6 @@ class Searcher:
         v = encode_volumes(loaded.model, x.as_tensor()[None])[0]  # [D]
         if not np.isfinite(v).all():
             raise ValueError(f"cannot use {image} as a query: the encoder returned a non-finite embedding")
-        self.timings["encode_ms"] = 1e3 * (time.perf_counter() - t0)
         return v
 
     def preprocess_config(self):
@@ -302,6 +332,14 @@ class Searcher:
                                  "study UIDs cannot be matched to its study keys; pass the index run's --salt")
             return filters.to_filter(self.salt)
         return filters
+
+    def connect(self):
+        """Open the collection now (the first search does it otherwise) and return it (``store.Collection``).
+
+        Raises:
+            StoreBusy: an embedded index open in another process (after ``lock_wait_s``).
+        """
+        return self._collection()
 
     def _collection(self):
         if self._col is None:
@@ -326,8 +364,11 @@ class Searcher:
 
     def close(self) -> None:
         """Close the store if this Searcher opened it (``Searcher.open``), releasing the embedded index's lock. A
-        store passed in belongs to the caller: the collection stays open until the caller closes the store."""
+        store passed in belongs to the caller: the collection stays open until the caller closes the store.
+        After closing an embedded store the Searcher still works: the next search opens the collection again
+        (``mri_search.web`` lets go of the index this way while an index run wants it)."""
         self._col = None
+        self._points = None
         if self._owns_store:
             self.store.close()
 
@@ -338,8 +379,9 @@ class Searcher:
         self.close()
 
 
-def read_series(image: str | os.PathLike, salt: str = "mri-search", series: int | None = None):
+def read_series(image: str | os.PathLike, salt: str = "mri-search", series: int | None = None, options=None):
     """The one series (``SeriesRecord``) at ``image``: a DICOM folder, a DICOM file set or a NIfTI file.
+    ``options``: the scan's ``ScanOptions`` (limits; default: the defaults with ``salt``).
 
     Raises:
         ValueError: nothing readable there (the first reasons are given), several series and no ``series``, or
@@ -348,7 +390,7 @@ def read_series(image: str | os.PathLike, salt: str = "mri-search", series: int 
     from ..ingest.archive import scan_archive
     from ..ingest.config import ScanOptions
 
-    scan = scan_archive(Path(image).expanduser(), ScanOptions(salt=salt))
+    scan = scan_archive(Path(image).expanduser(), options or ScanOptions(salt=salt))
     recs = scan.series
     if not recs:
         why = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in scan.skipped[:3])

@@ -50,8 +50,9 @@ def caption(hit: QueryHit) -> str:
     return f"#{hit.rank}  {hit.score:.3f}  {what}  {hit.series_description}"[:80]
 
 
-def render_tile(hit: QueryHit, volume: np.ndarray | None, out: Path, problem: str = "") -> Path:
-    """Write one hit's PNG (``TILE_W`` x ``TILE_H`` pixels): its three mid-slices, or the reason there are none."""
+def render_tile(hit: QueryHit, volume: np.ndarray | None, out, problem: str = ""):
+    """Write one hit's PNG (``TILE_W`` x ``TILE_H`` pixels): its three mid-slices, or the reason there are none.
+    ``out``: a path, or a binary file object (``io.BytesIO``); returned."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -69,8 +70,9 @@ def render_tile(hit: QueryHit, volume: np.ndarray | None, out: Path, problem: st
                       aspect="equal")
             ax.set_axis_off()
             ax.text(0.02, 0.02, plane, color="yellow", fontsize=7, transform=ax.transAxes)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=DPI, facecolor="black")
+    if isinstance(out, Path):
+        out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=DPI, facecolor="black", format="png")
     return out
 
 
@@ -104,7 +106,7 @@ def write_thumbnails(hits: list[QueryHit], out_dir: str | Path, preprocess_cfg, 
     for hit in hits:
         out = out_dir / f"{hit.rank:02d}_{(hit.series_key or hit.id)[:12]}.png"
         try:
-            volume = _volume(hit, preprocess_cfg, salt, scans)
+            volume = series_volume(hit, preprocess_cfg, salt, scans)
             problem = ""
         except Exception as exc:  # any reason a stored series cannot be drawn is shown, never fatal
             volume, problem = None, (str(exc).splitlines() or [type(exc).__name__])[0]
@@ -115,7 +117,7 @@ def write_thumbnails(hits: list[QueryHit], out_dir: str | Path, preprocess_cfg, 
     return Thumbnails(paths=paths, sheet=sheet, unreadable=unreadable)
 
 
-def _volume(hit: QueryHit, cfg, salt: str, scans: dict[str, list]) -> np.ndarray:
+def series_volume(hit: QueryHit, cfg, salt: str, scans: dict[str, list]) -> np.ndarray:
     """The hit's series, preprocessed: ``[X, Y, Z]`` float32."""
     from ..preprocess import preprocess
 

@@ -8,7 +8,9 @@ Layout of a store folder::
 
 One process at a time may open a collection (Qdrant Edge's rule, enforced here with ``flock`` so that a second
 opener gets ``StoreBusy`` instead of an engine error: at once, or after waiting up to ``lock_wait_s`` for the
-holder to finish, retrying with backoff). The lock dies with its process, SIGKILL included;
+holder to finish, retrying with backoff). A waiting opener leaves ``.waiting.<pid>`` beside the lock while it
+waits, so that a long-lived holder (``mri-search serve``) can see that someone wants the collection and let go
+(``waiting_pids``). The lock dies with its process, SIGKILL included;
 acknowledged upserts survive in the write-ahead log. HNSW is built by ``optimize()``, which the engine never runs
 on its own.
 """
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 META_NAME = "collection.json"
 SHARD_DIR = "shard"
 LOCK_NAME = ".lock"
+WAIT_PREFIX = ".waiting."  # + pid: an opener waiting for the lock (removed once it has it or gives up)
 LOCK_FIRST_PAUSE_S = 0.05  # retries of a held lock: first pause, doubled up to the longest
 LOCK_MAX_PAUSE_S = 0.5
 
@@ -180,22 +183,50 @@ def _acquire(folder: Path, wait_s: float = 0.0) -> int:
     fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     t0 = time.monotonic()
     pause = LOCK_FIRST_PAUSE_S
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            left = wait_s - (time.monotonic() - t0)
-            if left <= 0:
+    waiting = folder / f"{WAIT_PREFIX}{os.getpid()}"
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                left = wait_s - (time.monotonic() - t0)
+                if left <= 0:
+                    os.close(fd)
+                    raise _busy(folder, time.monotonic() - t0 if wait_s > 0 else 0.0) from None
+                if pause == LOCK_FIRST_PAUSE_S:
+                    log.info("collection %s is open in another process: waiting up to %.1f s", folder.name, wait_s)
+                    waiting.touch()
+                time.sleep(min(pause, left))
+                pause = min(2 * pause, LOCK_MAX_PAUSE_S)
+            except BaseException:
                 os.close(fd)
-                raise _busy(folder, time.monotonic() - t0 if wait_s > 0 else 0.0) from None
-            if pause == LOCK_FIRST_PAUSE_S:
-                log.info("collection %s is open in another process: waiting up to %.1f s", folder.name, wait_s)
-            time.sleep(min(pause, left))
-            pause = min(2 * pause, LOCK_MAX_PAUSE_S)
-        except BaseException:
-            os.close(fd)
-            raise
+                raise
+    finally:
+        waiting.unlink(missing_ok=True)
+
+
+def waiting_pids(folder: str | os.PathLike) -> list[int]:
+    """Other live processes waiting for the lock of the collection ``folder`` (their ``.waiting.<pid>`` marks;
+    marks of dead processes are removed)."""
+    out = []
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(WAIT_PREFIX)]
+    except OSError:
+        return []
+    for name in names:
+        pid = name[len(WAIT_PREFIX):]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:  # died while waiting (SIGKILL): its mark is stale
+            Path(folder, name).unlink(missing_ok=True)
+            continue
+        except PermissionError:  # alive, another user's
+            pass
+        out.append(int(pid))
+    return out
 
 
 class EdgeStore:

@@ -1,0 +1,20 @@
+"""Hits as the API returns them."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from ...query import QueryHit
+from ..schemas import HitOut
+from ..service import WebState
+
+
+def hit_out(state: WebState, hit: QueryHit) -> HitOut:
+    """``QueryHit.to_dict()`` (the fields of ``query --json``) with the path shown relative to the archive root
+    and the URLs of its thumbnail and record."""
+    d = hit.to_dict()
+    d["path"] = state.shown_path(hit.path)
+    key = quote(hit.series_key, safe="")
+    viewer = hit.payload.get("viewer_url")
+    return HitOut(**d, thumbnail_url=f"/api/series/{key}/thumbnail.png", series_url=f"/api/series/{key}",
+                  viewer_url=str(viewer) if viewer else None)
