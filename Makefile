@@ -36,6 +36,7 @@ demo: $(STAMP)
 	$(BIN)/mri-search query --image "$$(ls demo_out/archive/nifti/*/*/anat/*_T2w.nii.gz | head -n 1)" \
 		--db demo_out/qdrant --top-k 5 --thumbnails demo_out/thumbs
 	@echo ">> done: see demo_out/"
+	@echo ">> to browse the demo index: $(BIN)/mri-search serve --db demo_out/qdrant   (then open http://127.0.0.1:8000/)"
 
 lint: $(STAMP)
 	$(BIN)/lint-imports
