@@ -30,9 +30,19 @@ from mri_search.ingest.archive import scan_archive, write_error_report
 from mri_search.ingest.config import ScanOptions
 from mri_search.ingest.records import Skip
 from mri_search.store import (
-    IMAGE, REPORT, CollectionMeta, Point, VectorStore, collection_name, default_home, ensure_collection,
-    open_store, point_id, salt_check,
+    IMAGE,
+    REPORT,
+    CollectionMeta,
+    Point,
+    VectorStore,
+    collection_name,
+    default_home,
+    ensure_collection,
+    open_store,
+    point_id,
+    salt_check,
 )
+from mri_search.store.integrity import damaged_points
 from mri_search.store.payload import build_payload
 
 from .config import IndexCfg
@@ -145,6 +155,11 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
         all_ids = list(ids.values())
         for i in range(0, len(all_ids), ID_CHUNK):
             present |= col.existing_ids(all_ids[i:i + ID_CHUNK])
+        damaged = damaged_points(_stored(col, sorted(present)), meta.embed_dim)  # verified before they are skipped
+        if damaged:
+            log.warning("%d points in %s are damaged (e.g. %s): they are embedded again", len(damaged), location,
+                        next(iter(damaged.values())))
+            present -= set(damaged)
     todo = [r for r in records if ids[r.key] not in present]
     log.info("%d series in the archive, %d in shard %d/%d, %d already indexed, %d to embed", len(scan.series),
              len(records), *cfg.shard, len(records) - len(todo), len(todo))

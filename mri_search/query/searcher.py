@@ -262,8 +262,26 @@ class Searcher:
             kept = grouped_search(lambda n: search(n, [field_]), int(top_k), field_)
             full = {p.id: p.payload for p in col.retrieve([h.id for h in kept])}
             hits = [Hit(id=h.id, score=h.score, payload=full.get(h.id, h.payload)) for h in kept]
+        self._check(col, hits)
         self.timings["search_ms"] = 1e3 * (time.perf_counter() - t0)
         return [QueryHit.from_hit(i + 1, h) for i, h in enumerate(hits)]
+
+    def _check(self, col, hits: list[Hit]) -> None:
+        """Stop with ``StoreDamaged`` when a hit's score or stored vectors cannot come from unit embeddings (a
+        damaged engine file answers with scores of 0 or 1e37 rather than failing)."""
+        from ..store.integrity import (
+            StoreDamaged,
+            check_hits,
+            damaged_message,
+            damaged_points,
+        )
+
+        check_hits(hits, self.store.location)
+        bad = damaged_points(col.retrieve([h.id for h in hits], with_vectors=True), self.meta.embed_dim)
+        if bad:
+            pid, why = next(iter(bad.items()))
+            raise StoreDamaged(damaged_message(self.store.location, f"{len(bad)} of {len(hits)} hits damaged; "
+                                                                    f"point {pid}: {why}"))
 
     # --- encoders --------------------------------------------------------------------------------------------
 

@@ -1,0 +1,62 @@
+"""Issue 20, case 4: zeroed bytes in the image-vector file of a real Qdrant Edge store. A query stops with "the index
+at ... is damaged" instead of answering scores of 0.0 with exit 0, and ``index`` embeds the damaged points again
+instead of skipping them as already present."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.config import IndexCfg
+from indexer.run import run_index
+from mri_search.model import build_model, get_preset, save_model
+from mri_search.preprocess import PreprocessConfig
+from mri_search.store.edge import EdgeStore
+from mri_search.store.integrity import StoreDamaged, damaged_points
+from mri_search.synth.archive import run_synth
+from mri_search.synth.config import SynthConfig
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    """2 knee studies, DICOM, 8 series."""
+    out = tmp_path_factory.mktemp("damage") / "archive"
+    run_synth(SynthConfig(out=out, studies=2, seed=3, format="dicom", regions=("knee",), matrix_scale=0.2),
+              progress=lambda *a, **k: None)
+    return out
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """The tiny test preset, randomly initialised (32-d unit embeddings)."""
+    import torch
+
+    torch.manual_seed(0)
+    return save_model(build_model(get_preset("vit-tiny-test")).eval(), tmp_path_factory.mktemp("model") / "m",
+                      PreprocessConfig(spacing_mm=(8.0, 8.0, 8.0), size=(32, 32, 32)))
+
+
+def _zero_image_vectors(db):
+    (chunk,) = db.glob("*/shard/segments/*/vector_storage-image/vectors/chunk_0.mmap")
+    with open(chunk, "r+b") as f:  # the first vectors of the segment: 32 float32 each
+        f.write(b"\0" * 4096)
+
+
+def test_zeroed_vectors_stop_the_query_and_index_re_embeds(archive, model_dir, tmp_path):
+    from mri_search.query import Searcher
+
+    db = tmp_path / "db"
+    cfg = IndexCfg(archive=archive, model=model_dir, db=db, workers=0, progress=False, errors=tmp_path / "e.tsv")
+    first = run_index(cfg)
+    assert first.indexed > 0
+    _zero_image_vectors(db)
+    with Searcher.open(db=db, model=model_dir, text_encoder="torch") as s:
+        with pytest.raises(StoreDamaged, match=r"the index at .* is damaged .*mri-search verify"):
+            s.search_text("knee", top_k=3)
+    again = run_index(cfg)
+    assert again.indexed == first.indexed and again.present == 0  # every damaged point embedded again
+    with EdgeStore(db) as st:
+        col = st.open_collection(first.collection)
+        assert col.count() == first.indexed
+        assert damaged_points(col.scroll(with_vectors=True), col.meta.embed_dim) == {}
+    with Searcher.open(db=db, model=model_dir, text_encoder="torch") as s:
+        assert all(-1.0 <= h.score <= 1.0 for h in s.search_text("knee", top_k=3))
