@@ -30,17 +30,8 @@ from mri_search.ingest.archive import scan_archive, write_error_report
 from mri_search.ingest.config import ScanOptions
 from mri_search.ingest.records import Skip
 from mri_search.store import (
-    IMAGE,
-    REPORT,
-    CollectionMeta,
-    Point,
-    VectorStore,
-    collection_name,
-    default_home,
-    ensure_collection,
-    open_store,
-    point_id,
-    salt_check,
+    IMAGE, REPORT, CollectionMeta, Point, VectorStore, collection_name, default_home, ensure_collection,
+    open_store, point_id, salt_check,
 )
 from mri_search.store.integrity import damaged_points
 from mri_search.store.payload import build_payload

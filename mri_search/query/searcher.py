@@ -269,12 +269,7 @@ class Searcher:
     def _check(self, col, hits: list[Hit]) -> None:
         """Stop with ``StoreDamaged`` when a hit's score or stored vectors cannot come from unit embeddings (a
         damaged engine file answers with scores of 0 or 1e37 rather than failing)."""
-        from ..store.integrity import (
-            StoreDamaged,
-            check_hits,
-            damaged_message,
-            damaged_points,
-        )
+        from ..store.integrity import StoreDamaged, check_hits, damaged_message, damaged_points
 
         check_hits(hits, self.store.location)
         bad = damaged_points(col.retrieve([h.id for h in hits], with_vectors=True), self.meta.embed_dim)
