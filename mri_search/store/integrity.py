@@ -2,7 +2,8 @@
 
 A zeroed, random or truncated block of an engine file shows up as a vector whose norm is not 1, a non-finite
 value, or a cosine score outside [-1, 1]. The query layer checks the hits it returns (``check_hits``), the indexer
-checks the points it would skip as already present, and ``mri-search verify`` checks every point.
+checks the points it would skip as already present and embeds them again. (A command that checks every point,
+``mri-search verify`` in issue 20, does not exist yet: the message names the repair that works today.)
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ class StoreDamaged(ValueError):
 
 def damaged_message(location: str, detail: str) -> str:
     """The one line a damaged store stops with."""
-    return f"the index at {location} is damaged ({detail}): run `mri-search verify --db {location}`"
+    return (f"the index at {location} is damaged ({detail}): re-run `mri-search index` on its archive into the same "
+            f"index; it embeds the damaged points again")
 
 
 def check_hits(hits: Sequence[Hit], location: str) -> None:

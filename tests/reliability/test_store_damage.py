@@ -50,8 +50,16 @@ def test_zeroed_vectors_stop_the_query_and_index_re_embeds(archive, model_dir, t
     assert first.indexed > 0
     _zero_image_vectors(db)
     with Searcher.open(db=db, model=model_dir, text_encoder="torch") as s:
-        with pytest.raises(StoreDamaged, match=r"the index at .* is damaged .*mri-search verify"):
+        with pytest.raises(StoreDamaged, match=r"the index at .* is damaged .*re-run `mri-search index`"):
             s.search_text("knee", top_k=3)
+    # the command says it in one line with exit 2, never exit 0 with wrong scores
+    from typer.testing import CliRunner
+
+    from mri_search.cli import app
+
+    res = CliRunner().invoke(app, ["query", "knee", "--db", str(db), "--model", str(model_dir), "--top-k", "3",
+                                   "--text-encoder", "torch"])
+    assert res.exit_code == 2 and "is damaged" in res.output and "Traceback" not in res.output, res.output
     again = run_index(cfg)
     assert again.indexed == first.indexed and again.present == 0  # every damaged point embedded again
     with EdgeStore(db) as st:
