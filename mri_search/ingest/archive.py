@@ -17,6 +17,7 @@ import numpy as np
 from .config import ScanOptions
 from .containers import classify, list_files
 from .dicom import load_dicom, scan_dicom
+from .display import display_text
 from .nifti import load_nifti, scan_nifti
 from .phi import hash_id
 from .records import FileRef, ParsedReport, ScanResult, SeriesRecord, Skip
@@ -118,7 +119,11 @@ def _attach_reports(series: list[SeriesRecord], texts: list[tuple[FileRef, str]]
         if key is None and row.get("accession"):
             key = by_accession.get(hash_id(options.salt, str(row["accession"])))
         if key is not None and key not in reports and row.get("report"):
-            reports[key] = parse_report(str(row["report"]), row.get("source", "report table"))
+            source = row.get("source", "report table")
+            try:
+                reports[key] = parse_report(str(row["report"]), source)
+            except ValueError as e:  # one unusable cell ("\x00", blanks) is one line; the other rows still count
+                skipped.append(Skip(source, f"report not parsed: {e}", level="failed"))
     return reports
 
 
@@ -156,9 +161,10 @@ def inspect_lines(result: ScanResult, as_json: bool) -> list[str]:
 
 
 def write_error_report(skipped: list[Skip], path: Path) -> None:
-    """Tab-separated error report: level, path, series, reason (one line each)."""
+    """Tab-separated error report: level, path, series, reason (one line each; tabs, newlines and bytes that are not
+    UTF-8 inside a field are written as backslash escapes, so no name can forge a row)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as f:
+    with open(path, "w", encoding="utf-8") as f:
         f.write("level\tpath\tseries\treason\n")
         for sk in skipped:
-            f.write(f"{sk.level}\t{sk.path}\t{sk.series or ''}\t{sk.reason}\n")
+            f.write("\t".join(display_text(v) for v in (sk.level, sk.path, sk.series or "", sk.reason)) + "\n")

@@ -9,6 +9,7 @@ passes ``ScanOptions.max_total_bytes``. Archives inside archives are not opened.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import tarfile
@@ -131,7 +132,11 @@ def _list_dir(root: Path, options: ScanOptions) -> tuple[list[FileRef], list[Ski
     refs: list[FileRef] = []
     skips: list[Skip] = []
     real_root = root.resolve()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    def unreadable(err: OSError) -> None:  # os.walk drops a folder it cannot list silently unless told
+        skips.append(Skip(str(err.filename or root), f"folder cannot be read ({err.strerror or err}); its files "
+                                                     "were not listed", level="failed"))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unreadable):
         dirnames[:] = sorted(d for d in dirnames if not _is_junk(d.lower()))
         here = Path(dirpath)
         for d in dirnames:
@@ -142,7 +147,18 @@ def _list_dir(root: Path, options: ScanOptions) -> tuple[list[FileRef], list[Ski
                 continue
             full = here / fname
             if full.is_symlink():
-                target = full.resolve()
+                try:
+                    target = full.resolve(strict=True)
+                except RuntimeError:  # Python < 3.13 reports a loop this way
+                    skips.append(Skip(str(full), "symbolic link loop not followed", level="failed"))
+                    continue
+                except OSError as e:
+                    if e.errno == errno.ELOOP:
+                        skips.append(Skip(str(full), "symbolic link loop not followed", level="failed"))
+                    else:
+                        skips.append(Skip(str(full), "symbolic link to something that is not a file",
+                                          level="skipped"))
+                    continue
                 if not target.is_relative_to(real_root):
                     skips.append(Skip(str(full), "symbolic link pointing outside the folder not followed",
                                       level="skipped"))
@@ -153,7 +169,11 @@ def _list_dir(root: Path, options: ScanOptions) -> tuple[list[FileRef], list[Ski
             elif not full.is_file():
                 skips.append(Skip(str(full), "not a regular file (device, socket or pipe)", level="skipped"))
                 continue
-            size = full.stat().st_size
+            try:
+                size = full.stat().st_size
+            except OSError as e:
+                skips.append(Skip(str(full), f"file cannot be read ({e.strerror or e})", level="failed"))
+                continue
             rel = full.relative_to(root).as_posix()
             if reason := _too_big(size, options):
                 skips.append(Skip(str(full), reason, level="failed"))

@@ -28,6 +28,7 @@ import nibabel as nib
 import numpy as np
 
 from .config import ScanOptions
+from .display import display_text
 from .phi import hash_id
 from .records import FileRef, SeriesRecord, Skip
 from .values import finite_float
@@ -178,7 +179,7 @@ def _scan_one(ref: FileRef, sidecars: dict[str, FileRef], options: ScanOptions,
                                  ("SeriesInstanceUID", series_uid), ("AccessionNumber", accession),
                                  ("PatientName", str(side.get("PatientName") or "")),
                                  ("PatientBirthDate", str(side.get("PatientBirthDate") or "")),
-                                 ("session", session), ("path", ref.member)) if v}
+                                 ("session", display_text(session)), ("path", display_text(ref.member))) if v}
     number = side.get("SeriesNumber")
     return SeriesRecord(
         key=hash_id(salt, "nifti:" + ref.member), source="nifti", layout="nifti", files=(ref,),
@@ -344,7 +345,7 @@ def _slice_flip(affine_ras: np.ndarray) -> bool:
 
 def _load_image(ref: FileRef):
     if ref.kind == "dir":
-        return nib.load(str(ref.display))
+        return nib.load(ref.path)
     with ref.open() as f:
         data = f.read()
     if ref.name.lower().endswith(".gz"):

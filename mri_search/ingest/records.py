@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from .display import display_path, display_text
+
 
 @dataclass(frozen=True)
 class FileRef:
@@ -26,10 +28,16 @@ class FileRef:
 
     @property
     def display(self) -> str:
-        """How error lines name this file: ``root/member`` or ``archive.zip::member``."""
+        """How error lines, payloads and tables name this file: ``root/member`` or ``archive.zip::member``, with
+        bytes that are not UTF-8 and control characters as backslash escapes (``display_path``)."""
         if self.kind == "dir":
-            return str(Path(self.container) / self.member)
-        return f"{self.container}::{self.member}"
+            return display_path(self.path)
+        return display_path(f"{self.container}::{self.member}")
+
+    @property
+    def path(self) -> str:
+        """The real file system path of a folder file (as the OS knows it; not for display)."""
+        return str(Path(self.container) / self.member)
 
     @property
     def name(self) -> str:
@@ -60,6 +68,11 @@ class Skip:
     reason: str  # one line a user can act on
     series: str | None = None  # hashed series key when the problem concerns a whole series
     level: str = "skipped"  # "skipped" (expected: localiser, SR, ...), "failed" (broken input)
+
+    def __post_init__(self):
+        # every error line is safe text, whoever built it from a raw path or an exception message
+        object.__setattr__(self, "path", display_text(self.path))
+        object.__setattr__(self, "reason", display_text(self.reason))
 
 
 @dataclass(frozen=True)

@@ -39,13 +39,16 @@ HEADINGS: dict[str, tuple[str, ...]] = {
 _CANON = {v: k for k, vs in HEADINGS.items() for v in vs}
 _ALT = "|".join(sorted((re.escape(v).replace(r"\ ", r"\s+") for v in _CANON), key=len, reverse=True))
 # "FINDINGS:", "Findings: text", "## Findings", "**IMPRESSION:**", "Findings" alone on its line.
-_HEADING = re.compile(rf"^[\s#*_]*(?P<h>{_ALT})[\s*_]*(?:(?P<colon>:)[\s*_]*(?P<rest>.*?)|)\s*$", re.IGNORECASE)
+# Every quantifier that could overlap with the next one is possessive (``*+``) or greedy to the end, so that a line of
+# a million spaces or marks is matched in linear time (issue 20: the lazy form was quadratic).
+_HEADING = re.compile(rf"^[\s#*_]*+(?P<h>{_ALT})[\s*_]*+(?:(?P<colon>:)[\s*_]*+(?P<rest>.*)|)$", re.IGNORECASE)
 # Reports squashed onto one line: "... normal. IMPRESSION: ..." (capitals and colon only, to stay safe).
-_INLINE = re.compile(rf"(?<=[.!?])[ \t]+(?=(?:{_ALT}):)")
+_INLINE = re.compile(rf"(?<=[.!?])[ \t]++(?=(?:{_ALT}):)")
 _SUBHEAD = re.compile(r"^(?P<label>[A-Za-z][A-Za-z0-9 /&'’,-]{0,39}?)\s*:\s*(?P<rest>.*)$")
 _LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[-*•·])\s+")
-_INLINE_ITEM = re.compile(r"(?:(?<=^)|(?<=[.!?;:]\s))\d{1,2}[.)]\s+(?=\S)")
-_END = re.compile(r"[.!?]+[\"')\]]*\s+")
+_INLINE_ITEM = re.compile(r"(?:(?<=^)|(?<=[.!?;:]\s))\d{1,2}[.)]\s++(?=\S)")
+_END = re.compile(r"(?<![.!?])[.!?]++[\"')\]]*+\s+")  # only from the start of a run of marks: linear
+MAX_REPORT_CHARS = 1_000_000  # a report longer than this is cut (with a warning): no real report comes near it
 ABBREVIATIONS = {"e.g.", "i.e.", "eg.", "ie.", "approx.", "dr.", "mr.", "mrs.", "ms.", "prof.", "vs.", "cf.",
                  "fig.", "incl.", "resp.", "ca.", "st.", "ref.", "max.", "min.", "avg.", "est."}
 TABLE_COLUMNS = {
@@ -70,6 +73,9 @@ def parse_report(text: str, source: str) -> ParsedReport:
     Raises:
         ValueError: when the text is empty.
     """
+    if len(text) > MAX_REPORT_CHARS:
+        log.warning("%s: report of %d characters cut to the first %d", source, len(text), MAX_REPORT_CHARS)
+        text = text[:MAX_REPORT_CHARS]
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     if not text.strip():
         raise ValueError("empty report")
@@ -146,7 +152,7 @@ def _sentences(text: str) -> list[str]:
     out, start = [], 0
     for m in _END.finditer(text):
         nxt = text[m.end():m.end() + 2]
-        word = text[:m.start() + 1].rsplit(None, 1)[-1].lstrip("([\"'").lower()
+        word = text[max(0, m.start() - 40):m.start() + 1].rsplit(None, 1)[-1].lstrip("([\"'").lower()  # bounded
         if word in ABBREVIATIONS or (word == "no." and nxt[:1].isdigit()):
             continue
         if nxt[:1].islower() and not re.match(r"[a-z]\d", nxt):  # "b800", "p16" may start a sentence
