@@ -30,6 +30,25 @@ class TrainCfg:
     ckpt_every: int = 1000  # write out_dir/checkpoint.pt every this many updates (and after the last one); 0: end only
     out_dir: str = "runs/pretrain"  # holds checkpoint.pt and metrics.jsonl
 
+    @classmethod
+    def for_run(cls, *, lr: float, total_steps: int, warmup_steps: int | None = None, log_every: int = 10,
+                **rest) -> TrainCfg:
+        """A run's config with the schedule's defaults filled in from its length and peak rate.
+
+        The policy: warm-up over 5 % of the updates (at least 1) unless given, a cosine floor of ``lr / 10``, and
+        neither the warm-up nor the logging interval longer than the run.
+
+        Args:
+            lr: peak learning rate.
+            total_steps: optimizer updates in the run.
+            warmup_steps: warm-up updates (None: ``total_steps // 20``, at least 1).
+            log_every: metrics line interval (capped at ``total_steps``).
+            **rest: any other field of ``TrainCfg``.
+        """
+        warm = max(1, total_steps // 20) if warmup_steps is None else warmup_steps
+        return cls(lr=lr, min_lr=lr / 10, warmup_steps=min(warm, total_steps), total_steps=total_steps,
+                   log_every=min(log_every, total_steps), **rest)
+
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")

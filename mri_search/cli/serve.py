@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli_common import fail
+from .options import fail
 
 
 def serve(
@@ -46,8 +46,8 @@ def serve(
     An embedded index stays writable: `mri-search index` into the same --db while the page runs makes the server
     let go of the index until the run ends; its new series show at the next search.
     """
-    from .store import StoreBusy
-    from .web import ServeCfg, run_serve
+    from ..store import StoreBusy
+    from ..web import ServeCfg, run_serve
 
     cfg = ServeCfg(db=db, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key, collection=collection,
                    model=model, salt=salt, host=host, port=port, api_key=api_key, archive_root=archive_root,

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli_common import fail as _fail
+from .options import fail as _fail
 
 ArchiveArg = Annotated[Path, typer.Argument(help="Archive generated with `mri-search synth --label-maps` (its "
                                                  "manifest lists each series' label map and lesion mask).")]

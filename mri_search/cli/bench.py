@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli_common import fail as _fail
+from .options import fail as _fail
 
 
 def bench(

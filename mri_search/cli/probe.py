@@ -1,6 +1,6 @@
-"""``mri-search embed`` and ``mri-search probe train|eval``: frozen features out of an archive, and small probes on
-them (registered on ``cli.app``). Thin like the rest of the CLI: each command builds one config and calls one
-``run_*`` (``indexer.embed.run_embed``, ``mri_search.probe.run_train`` / ``run_eval``).
+"""``mri-search probe train|eval``: small probes on frozen features (a Typer sub-app, added to ``cli.app``). Thin
+like the rest of the CLI: each command builds one config and calls one ``run_*`` (``mri_search.probe.run_train`` /
+``run_eval``).
 """
 
 from __future__ import annotations
@@ -11,55 +11,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli_common import ArchiveArg, DeviceOpt, JsonOpt, KeepPhiOpt, ModelOpt, ProgressOpt, WorkersOpt
-from .cli_common import fail as _fail
+from .options import fail as _fail
 
 app = typer.Typer(help="Lightweight probes (linear or small MLP) on frozen encoder features: train, evaluate.",
                   no_args_is_help=True)
-
-
-def embed(
-    archive: ArchiveArg,
-    out: Annotated[Path, typer.Option("--out", help="Features file to write (Parquet).")],
-    model: ModelOpt = None,
-    patch_tokens: Annotated[bool, typer.Option(
-        "--patch-tokens", help="Also store the final patch tokens (n_tokens x hidden floats per series).")] = False,
-    errors: Annotated[Optional[Path], typer.Option(
-        help="Error report (TSV) path (default: OUT's name with .errors.tsv).")] = None,
-    workers: WorkersOpt = 2,
-    batch_size: Annotated[int, typer.Option(help="Series per encoder call.")] = 8,
-    salt: Annotated[str, typer.Option(
-        help="Salt of the identifier hashes (series keys: label files name series by them).")] = "mri-search",
-    keep_phi: KeepPhiOpt = False,
-    device: DeviceOpt = "cpu",
-    cache_dir: Annotated[Optional[Path], typer.Option(
-        help="Preprocessing cache to read and fill (e.g. the one pretraining filled); default: none.")] = None,
-    progress: ProgressOpt = True,
-    json_out: JsonOpt = False,
-) -> None:
-    """Write every series' frozen features to a Parquet file: the series record (as `index --parquet` writes it),
-    the image and report embeddings, the pooled feature and the patch-token mean (and the patch tokens).
-
-    Nothing is written to an index. Series that cannot be read go to the error report and never stop the run.
-    """
-    from indexer.embed import EmbedCfg, run_embed
-
-    from .model.shipped import default_model_dir
-
-    if model is None:
-        model = default_model_dir()
-        if model is None:
-            _fail("no default model shipped yet; pass --model DIR")
-    try:
-        cfg = EmbedCfg(archive=archive, model=model, out=out, patch_tokens=patch_tokens, errors=errors,
-                       workers=workers, batch_size=batch_size, salt=salt, keep_phi=keep_phi, device=device,
-                       cache_dir=cache_dir, progress=progress)
-        summary = run_embed(cfg)
-    except (ValueError, FileNotFoundError, PermissionError) as e:
-        _fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
-    except KeyboardInterrupt:
-        raise typer.Exit(code=130) from None
-    typer.echo(json.dumps(summary.to_dict()) if json_out else summary.describe())
 
 
 def _fractions(text: str) -> tuple[float, ...]:

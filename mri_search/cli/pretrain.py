@@ -13,34 +13,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli_common import fail as _fail
+from .options import (Accum, Batch, CacheDir, CkptEvery, EvalEvery, LogEvery, Lr, Out, Precision, Resume, Salt, Seed,
+                      SplitSeed, Steps, TrainArchiveArg, ValFraction, Warmup, Workers)
+from .options import fail as _fail
 
 app = typer.Typer(help="Two-stage pretraining: self-supervised vision, then report-guided alignment.",
                   no_args_is_help=True)
-
-Archive = Annotated[Path, typer.Argument(help="Folder, .zip or .tar(.gz) of DICOM/NIfTI series (with reports "
-                                              "for align).")]
-Out = Annotated[Path, typer.Option("--out", help="Run folder: the model folder, checkpoint.pt, metrics.jsonl, "
-                                                 "errors.tsv.")]
-Steps = Annotated[int, typer.Option("--steps", help="Optimizer updates in the run.")]
-Batch = Annotated[int, typer.Option("--batch-size", help="Series per micro-batch on each process.")]
-Lr = Annotated[float, typer.Option("--lr", help="Peak learning rate (after warm-up; cosine to lr/10).")]
-Warmup = Annotated[Optional[int], typer.Option("--warmup", help="Warm-up updates (default: 5 % of --steps).")]
-Accum = Annotated[int, typer.Option("--accum", help="Micro-batches per update (gradient accumulation).")]
-Workers = Annotated[int, typer.Option("--workers", help="Data worker processes.")]
-Seed = Annotated[int, typer.Option("--seed", help="Training seed (data order, augmentation, init).")]
-SplitSeed = Annotated[int, typer.Option("--split-seed", help="Seed of the patient-level train/val split; keep it "
-                                                             "the same for both stages.")]
-ValFraction = Annotated[float, typer.Option("--val-fraction", help="Share of patients held out for validation.")]
-EvalEvery = Annotated[int, typer.Option("--eval-every", help="Validate every this many updates (and at the end).")]
-CkptEvery = Annotated[int, typer.Option("--ckpt-every", help="Checkpoint every this many updates (and at the "
-                                                             "end).")]
-LogEvery = Annotated[int, typer.Option("--log-every", help="Write a metrics line every this many updates.")]
-Precision = Annotated[str, typer.Option("--precision", help="bf16 (autocast on GPU; CPU runs fp32) or fp32.")]
-CacheDir = Annotated[Optional[Path], typer.Option("--cache-dir", help="Preprocessing cache (default "
-                                                                      "$MRI_SEARCH_CACHE or ~/.cache/mri-search).")]
-Resume = Annotated[bool, typer.Option("--resume", help="Continue exactly from OUT/checkpoint.pt.")]
-Salt = Annotated[str, typer.Option("--salt", help="Salt of identifier hashes (the site's secret).")]
 
 
 def _configs(archive, out, steps, batch_size, lr, warmup, accum, workers, seed, split_seed, val_fraction,
@@ -53,11 +31,9 @@ def _configs(archive, out, steps, batch_size, lr, warmup, accum, workers, seed, 
     try:
         data = DataCfg(archive=str(archive), cache_dir=str(cache_dir or ""), val_fraction=val_fraction,
                        split_seed=split_seed, num_workers=workers, salt=salt)
-        warm = max(1, steps // 20) if warmup is None else warmup
-        train = TrainCfg(lr=lr, min_lr=lr / 10, warmup_steps=min(warm, steps), total_steps=steps,
-                         batch_size=batch_size, accum_steps=accum, precision=precision, seed=seed,
-                         log_every=min(log_every, steps), eval_every=eval_every, ckpt_every=ckpt_every,
-                         out_dir=str(out))
+        train = TrainCfg.for_run(lr=lr, total_steps=steps, warmup_steps=warmup, log_every=log_every,
+                                 batch_size=batch_size, accum_steps=accum, precision=precision, seed=seed,
+                                 eval_every=eval_every, ckpt_every=ckpt_every, out_dir=str(out))
     except ValueError as e:
         _fail(str(e))
     return data, train
@@ -70,7 +46,7 @@ def _report(summary: dict, out: Path) -> None:
 
 @app.command()
 def vision(
-    archive: Archive,
+    archive: TrainArchiveArg,
     out: Out,
     preset: Annotated[str, typer.Option(help="Model preset (vit-s-cpu, vit-b-gpu, vit-tiny-test).")] = "vit-s-cpu",
     method: Annotated[str, typer.Option(help="Self-supervised objective: contrastive (two views, the default: the "
@@ -95,7 +71,7 @@ def vision(
 
 @app.command()
 def align(
-    archive: Archive,
+    archive: TrainArchiveArg,
     out: Out,
     init: Annotated[Optional[Path], typer.Option(help="Stage-1 model folder to start from (omit for the "
                                                       "stage-2-only baseline: a random image encoder).")] = None,

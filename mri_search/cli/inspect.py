@@ -1,0 +1,38 @@
+"""``mri-search inspect``: what an index run would take from an archive, and what it would skip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .options import fail as _fail
+
+
+def inspect(
+    archive: Annotated[Path, typer.Argument(help="Folder, .zip, .tar or .tar.gz of DICOM and/or NIfTI files.")],
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per line instead of a table.")] = False,
+    errors: Annotated[Optional[Path], typer.Option(
+        help="Also write the skipped/failed files as a tab-separated error report to this path.")] = None,
+    salt: Annotated[str, typer.Option(
+        help="Salt of the identifier hashes (use one per site and keep it private).")] = "mri-search",
+    include_phi: Annotated[bool, typer.Option(
+        help="Keep raw patient identifiers in the output (off by default: only salted hashes leave).")] = False,
+) -> None:
+    """List what an index run would take: one line per series, then every skipped or failed file with its reason."""
+    from .ingest.archive import inspect_lines, scan_archive, write_error_report
+    from .ingest.config import ScanOptions
+
+    try:
+        result = scan_archive(archive, ScanOptions(salt=salt, include_phi=include_phi))
+    except ValueError as e:
+        _fail(str(e))
+    for line in inspect_lines(result, json_out):
+        typer.echo(line)
+    if errors is not None:
+        write_error_report(result.skipped, errors)
+    n_failed = sum(1 for s in result.skipped if s.level == "failed")
+    summary = (f"{len(result.series)} series, {len(result.reports)} reports, "
+               f"{len(result.skipped) - n_failed} skipped, {n_failed} failed")
+    typer.secho(summary, err=True)

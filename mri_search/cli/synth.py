@@ -1,0 +1,77 @@
+"""``mri-search synth`` and ``mri-search synth-summary``: write a synthetic archive, summarise one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .options import JsonOpt
+from .options import fail as _fail
+
+
+def synth(
+    out: Annotated[Path, typer.Argument(help="Folder to write the archive into.")],
+    studies: Annotated[int, typer.Option("--studies", "-n", help="Number of studies to generate.")] = 20,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same archive, byte for byte.")] = 0,
+    format: Annotated[str, typer.Option("--format", help="dicom, nifti or both.")] = "both",
+    regions: Annotated[Optional[str], typer.Option(
+        help="Comma-separated body regions to draw from (default: all). "
+             "brain, head_neck, spine, breast, chest, abdomen, pelvis, knee, shoulder.")] = None,
+    workers: Annotated[int, typer.Option(help="Parallel worker processes (studies are independent).")] = 1,
+    enhanced_fraction: Annotated[float, typer.Option(
+        help="Fraction of DICOM series written as one enhanced multi-frame file instead of one file per slice.")] = 0.2,
+    report_csv: Annotated[bool, typer.Option(
+        help="Also write reports.csv keyed by accession number and StudyInstanceUID.")] = True,
+    matrix_scale: Annotated[float, typer.Option(
+        help="Shrink acquisition matrices by this factor (e.g. 0.5 for large training corpora); 1 = clinical.")] = 1.0,
+    label_maps: Annotated[bool, typer.Option(
+        help="Also write each series' tissue label map and lesion mask (NIfTI; DICOM SEG for DICOM series) under "
+             "OUT/derivatives/labels, labels in label_table.csv.")] = False,
+    preview: Annotated[bool, typer.Option(
+        "--preview", help="Write gallery.png (mid-slices per region and sequence, with tumour cases) instead of "
+                          "an archive.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace OUT if it already holds an archive.")] = False,
+) -> None:
+    """Generate a realistic synthetic MRI archive (DICOM and/or NIfTI, reports, ground-truth manifest).
+
+    The manifest OUT/manifest.parquet is ground truth for tests and benchmarks; indexers must not read it.
+    """
+    from .synth.config import SynthConfig
+
+    try:
+        cfg = SynthConfig(out=out, studies=studies, seed=seed, format=format,
+                          regions=tuple(r.strip() for r in regions.split(",")) if regions else None,
+                          workers=workers, enhanced_fraction=enhanced_fraction, report_csv=report_csv,
+                          overwrite=overwrite, matrix_scale=matrix_scale, label_maps=label_maps)
+        cfg.validate(preview=preview)
+    except ValueError as e:
+        _fail(str(e))
+    if preview:
+        from .synth.preview import run_preview
+
+        path = run_preview(cfg)
+        typer.echo(f"gallery written to {path}")
+        return
+    from .synth.archive import run_synth
+
+    try:
+        summary = run_synth(cfg)
+    except (ValueError, FileExistsError) as e:
+        _fail(str(e))
+    typer.echo(summary.describe())
+
+
+def synth_summary(
+    archive: Annotated[Path, typer.Argument(help="An archive written by `mri-search synth`.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Summarise a generated archive from its manifest: studies, series, regions, sequences, findings."""
+    from .synth.summary import summarize
+
+    try:
+        text = summarize(archive, as_json=json_out)
+    except (ValueError, FileNotFoundError) as e:
+        _fail(str(e))
+    typer.echo(text)
