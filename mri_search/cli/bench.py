@@ -45,7 +45,7 @@ def bench(
     """Retrieval benchmarks (mAP, the paper's precision@N, P@k, R@k, nDCG@10) with baselines, on generated data."""
     from benchmarks.bench.run import BenchCfg, run_bench
 
-    from .model.shipped import default_model_dir
+    from ..model.shipped import default_model_dir
 
     if model is None:
         model = default_model_dir()
@@ -64,8 +64,8 @@ def bench(
             _fail(f"--compare {item!r}: expected NAME=DIR of a model folder")
         pairs.append((name, folder))
     if generate is not None:
-        from .synth.archive import run_synth
-        from .synth.config import SynthConfig
+        from ..synth.archive import run_synth
+        from ..synth.config import SynthConfig
 
         archive = out / "archive"
         try:

@@ -56,7 +56,7 @@ def index(
     from indexer.config import IndexCfg, parse_shard
     from indexer.run import run_index
 
-    from .model.shipped import default_model_dir
+    from ..model.shipped import default_model_dir
 
     if model is None:
         model = default_model_dir()
@@ -103,7 +103,7 @@ def embed(
     """
     from indexer.embed import EmbedCfg, run_embed
 
-    from .model.shipped import default_model_dir
+    from ..model.shipped import default_model_dir
 
     if model is None:
         model = default_model_dir()

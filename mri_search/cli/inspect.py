@@ -21,8 +21,8 @@ def inspect(
         help="Keep raw patient identifiers in the output (off by default: only salted hashes leave).")] = False,
 ) -> None:
     """List what an index run would take: one line per series, then every skipped or failed file with its reason."""
-    from .ingest.archive import inspect_lines, scan_archive, write_error_report
-    from .ingest.config import ScanOptions
+    from ..ingest.archive import inspect_lines, scan_archive, write_error_report
+    from ..ingest.config import ScanOptions
 
     try:
         result = scan_archive(archive, ScanOptions(salt=salt, include_phi=include_phi))

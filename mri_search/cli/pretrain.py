@@ -116,7 +116,7 @@ def export(
                                             "float32. Loading always rebuilds a float32 model.")] = "float16",
 ) -> None:
     """Write a trained model as a compact folder for shipping (weights stored in half precision by default)."""
-    from .model import export_model, model_identity
+    from ..model import export_model, model_identity
 
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "config.json").is_file())):
         _fail(f"--out {out} exists and is not a model folder; choose an empty or new folder")

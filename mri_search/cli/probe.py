@@ -71,7 +71,7 @@ def train(
     json_out: Annotated[bool, typer.Option("--json", help="Print metrics.json instead of a table.")] = False,
 ) -> None:
     """Train a probe on frozen features with a split by patient, and score it on the held-out patients."""
-    from .probe import ProbeCfg, run_train
+    from ..probe import ProbeCfg, run_train
 
     try:
         cfg = ProbeCfg(task=task, kind=kind, head=head, feature=feature, fractions=_fractions(fractions),
@@ -98,7 +98,7 @@ def evaluate(
     out: Annotated[Optional[Path], typer.Option(help="Also write the metrics as JSON here.")] = None,
 ) -> None:
     """Apply a trained probe to a features file: its metrics against a label file, and/or its predictions."""
-    from .probe import run_eval
+    from ..probe import run_eval
 
     if labels is None and predictions is None:
         _fail("give --labels (to score the probe) and/or --predictions (to write its predictions)")

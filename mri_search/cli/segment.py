@@ -89,8 +89,8 @@ def _make_app(task: str) -> typer.Typer:
         cache_dir: CacheOpt = None,
     ) -> None:
         """Train a decoder on the archive's train split (frozen encoder; the head alone learns)."""
-        from .decoders.config import DecoderCfg, FitCfg
-        from .decoders.run import TrainRun, run_train
+        from ..decoders.config import DecoderCfg, FitCfg
+        from ..decoders.run import TrainRun, run_train
 
         _check_folder(archive, "archive")
         if model is not None:
@@ -125,7 +125,7 @@ def _make_app(task: str) -> typer.Typer:
         as_json: JsonOpt = False,
     ) -> None:
         """Score a decoder on a split, on each series' own grid (Dice per structure; detection rate, box IoU)."""
-        from .decoders.run import run_eval
+        from ..decoders.run import run_eval
 
         _check_folder(archive, "archive")
         _check_task(decoder, task)
@@ -148,7 +148,7 @@ def _make_app(task: str) -> typer.Typer:
         model: ModelOpt = None,
     ) -> None:
         """Predict every series under INPUT and write the results in each series' own geometry."""
-        from .decoders.predict import run_predict
+        from ..decoders.predict import run_predict
 
         _check_folder(inputs, "input")
         _check_task(decoder, task)

@@ -38,7 +38,7 @@ def synth(
 
     The manifest OUT/manifest.parquet is ground truth for tests and benchmarks; indexers must not read it.
     """
-    from .synth.config import SynthConfig
+    from ..synth.config import SynthConfig
 
     try:
         cfg = SynthConfig(out=out, studies=studies, seed=seed, format=format,
@@ -49,12 +49,12 @@ def synth(
     except ValueError as e:
         _fail(str(e))
     if preview:
-        from .synth.preview import run_preview
+        from ..synth.preview import run_preview
 
         path = run_preview(cfg)
         typer.echo(f"gallery written to {path}")
         return
-    from .synth.archive import run_synth
+    from ..synth.archive import run_synth
 
     try:
         summary = run_synth(cfg)
@@ -68,7 +68,7 @@ def synth_summary(
     json_out: JsonOpt = False,
 ) -> None:
     """Summarise a generated archive from its manifest: studies, series, regions, sequences, findings."""
-    from .synth.summary import summarize
+    from ..synth.summary import summarize
 
     try:
         text = summarize(archive, as_json=json_out)

@@ -103,3 +103,13 @@ def test_lr_scales_split_groups_by_first_matching_prefix():
     assert TrainCfg(lr_scales=[["visual.vit.", 1]]).lr_scales == (("visual.vit.", 1.0),)  # from JSON lists
     with pytest.raises(ValueError, match="lr_scales"):
         TrainCfg(lr_scales=(("a", -1.0),))
+
+
+def test_train_cfg_for_run_fills_the_schedule_policy():
+    from pretrain.config import TrainCfg
+
+    cfg = TrainCfg.for_run(lr=1e-4, total_steps=400, seed=3)
+    assert (cfg.warmup_steps, cfg.min_lr, cfg.log_every, cfg.seed) == (20, 1e-5, 10, 3)
+    short = TrainCfg.for_run(lr=2e-4, total_steps=3, log_every=10)
+    assert (short.warmup_steps, short.log_every) == (1, 3)  # at least one warm-up update; no longer than the run
+    assert TrainCfg.for_run(lr=1e-4, total_steps=10, warmup_steps=50).warmup_steps == 10
