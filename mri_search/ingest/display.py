@@ -30,8 +30,7 @@ def _escape(m: re.Match) -> str:
 
 def display_text(text: str) -> str:
     """``text`` with undecodable bytes and control characters as backslash escapes (UTF-8-safe, one line)."""
-    text = str(text)
-    return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
+    return _UNSAFE.sub(_escape, str(text))
 
 
 def display_path(path: str | bytes | os.PathLike) -> str:

@@ -258,21 +258,23 @@ class Searcher:
 
         if field_ is None:
             hits = search(int(top_k))
-        else:  # over-fetch with the group key only, then the whole payloads of the hits kept
+            stored = col.retrieve([h.id for h in hits], with_vectors=True)  # read back for the damage check
+        else:  # over-fetch with the group key only, then the whole points of the hits kept (one read)
             kept = grouped_search(lambda n: search(n, [field_]), int(top_k), field_)
-            full = {p.id: p.payload for p in col.retrieve([h.id for h in kept])}
+            stored = col.retrieve([h.id for h in kept], with_vectors=True)
+            full = {p.id: p.payload for p in stored}
             hits = [Hit(id=h.id, score=h.score, payload=full.get(h.id, h.payload)) for h in kept]
-        self._check(col, hits)
+        self._check(hits, stored)
         self.timings["search_ms"] = 1e3 * (time.perf_counter() - t0)
         return [QueryHit.from_hit(i + 1, h) for i, h in enumerate(hits)]
 
-    def _check(self, col, hits: list[Hit]) -> None:
+    def _check(self, hits: list[Hit], stored: list) -> None:
         """Stop with ``StoreDamaged`` when a hit's score or stored vectors cannot come from unit embeddings (a
         damaged engine file answers with scores of 0 or 1e37 rather than failing)."""
         from ..store.integrity import StoreDamaged, check_hits, damaged_message, damaged_points
 
         check_hits(hits, self.store.location)
-        bad = damaged_points(col.retrieve([h.id for h in hits], with_vectors=True), self.meta.embed_dim)
+        bad = damaged_points(stored, self.meta.embed_dim)  # the hits' points, read with their vectors
         if bad:
             pid, why = next(iter(bad.items()))
             raise StoreDamaged(damaged_message(self.store.location, f"{len(bad)} of {len(hits)} hits damaged; "
