@@ -25,7 +25,9 @@ class IndexCfg:
     batch_size: int = 8  # series per encoder call and per upsert (a SIGKILL loses at most one batch's work)
     shard: tuple[int, int] = (0, 1)  # (K, N): index only the series whose key hashes to K mod N
     salt: str = "mri-search"  # identifier hash salt; must be the same for every run into one collection
-    keep_phi: bool = False  # store raw patient identifiers in the payload (off by default)
+    keep_phi: bool = False  # store raw patient identifiers and raw file paths in the payload (off by default)
+    # the locator (series key -> real file path, on this machine only); None: store.locator.locator_path
+    locator: Path | None = None
     device: str = "cpu"  # torch device of the encoder
     server_shards: int | None = None  # shard_number of a collection created on a server
     replicas: int | None = None  # replication_factor of a collection created on a server

@@ -101,6 +101,7 @@ def run_embed(cfg: EmbedCfg) -> EmbedSummary:
                         patch_tokens=cfg.patch_tokens, model=str(cfg.model), model_name=meta.model_name)
     wanted = ("pooled", "token_mean") + (("patch_tokens",) if cfg.patch_tokens else ())
     failures: list[Skip] = []
+    shown = scan.redactor(cfg.salt, keep=cfg.keep_phi)  # identifier values in error lines' paths -> tokens
     batches = embed_series(loaded, scan.series, scan.reports, batch_size=cfg.batch_size, workers=cfg.workers,
                            features=wanted, cache_dir=cfg.cache_dir)
     with FeaturesWriter(cfg.out, meta, info) as writer, \
@@ -113,12 +114,13 @@ def run_embed(cfg: EmbedCfg) -> EmbedSummary:
                 rows.append(feature_row(point_id(meta.model_id, rec.key), payload, {IMAGE: image, REPORT: report},
                                         {k: v[i] for k, v in batch.features.items()}))
             writer.write(rows)
-            failures += batch.failed
-            for sk in batch.failed:
+            failed = [sk.redacted(shown) for sk in batch.failed]
+            failures += failed
+            for sk in failed:
                 log.warning("%s: %s", sk.path, sk.reason)
             bar.update(len(batch.records) + len(batch.failed))
         rows_written = writer.rows
-    skipped = list(scan.skipped) + failures
+    skipped = [sk.redacted(shown) for sk in scan.skipped] + failures
     errors_path = cfg.errors or cfg.out.with_name(cfg.out.stem + ".errors.tsv")
     if skipped or errors_path.exists():  # an earlier run's report is replaced, never left to mislead
         write_error_report(skipped, errors_path)

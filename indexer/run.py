@@ -13,6 +13,9 @@ The run, in order:
 4. The embedded engine builds its HNSW index; the Parquet file, if asked for, is rewritten from the collection
    (every series of this archive slice that is in it, each once, sorted by id; atomically).
 5. Failures (scan and embedding) go to a tab-separated error report; the summary counts them.
+6. The locator (``mri_search.store.locator``) records where each series of this shard really is, on this machine
+   only: stored paths, error lines and log lines show identifier values in paths as salted tokens
+   (``mri_search.ingest.path_ids``) unless ``keep_phi``.
 """
 
 from __future__ import annotations
@@ -29,11 +32,13 @@ from mri_search import __version__
 from mri_search.ingest.archive import scan_archive, write_error_report
 from mri_search.ingest.config import ScanOptions
 from mri_search.ingest.records import Skip
+from mri_search.ingest.path_ids import PathRedactor
 from mri_search.store import (
     IMAGE, REPORT, CollectionMeta, Point, VectorStore, collection_name, default_home, ensure_collection,
     open_store, point_id, salt_check,
 )
 from mri_search.store.integrity import damaged_points
+from mri_search.store.locator import Locator, locator_path
 from mri_search.store.payload import build_payload
 
 from .config import IndexCfg
@@ -58,6 +63,7 @@ class IndexSummary:
     failed: int  # series that could not be embedded in this run
     files_skipped: int  # files or series set aside while scanning (localisers, broken files, ...)
     errors_path: str | None  # the error report, when anything was skipped or failed
+    locator_path: str  # where this machine keeps the series' real paths (store.locator)
     parquet_path: str | None
     parquet_rows: int
     elapsed_s: float
@@ -74,6 +80,7 @@ class IndexSummary:
             lines.append(f"parquet: {self.parquet_rows} rows in {self.parquet_path}")
         if self.errors_path:
             lines.append(f"error report: {self.errors_path}")
+        lines.append(f"locator (real file paths, this machine only): {self.locator_path}")
         lines.append(f"done in {self.elapsed_s:.1f} s")
         return "\n".join(lines)
 
@@ -136,12 +143,16 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
     name = cfg.collection or collection_name(meta.model_id)
     scan = scan_archive(cfg.archive, ScanOptions(salt=cfg.salt, include_phi=cfg.keep_phi))
     records = [r for r in scan.series if in_shard(r.key, cfg.shard)]
-    scan_skips = [s for s in scan.skipped if in_shard(s.series or s.path, cfg.shard)]
+    # identifier values anywhere in the archive's paths, for lines that are not tied to one series' headers
+    shown = scan.redactor(cfg.salt, keep=cfg.keep_phi)
+    scan_skips = [s.redacted(shown) for s in scan.skipped if in_shard(s.series or s.path, cfg.shard)]
     ids = {r.key: point_id(meta.model_id, r.key) for r in records}
 
     with _store(cfg, store) as st:
         col = ensure_collection(st, name, meta, shards=cfg.server_shards, replicas=cfg.replicas)
         location = st.location
+        where = cfg.locator or locator_path(location, name)
+        Locator(where).write(records, cfg.archive)  # every series of the shard: a moved archive re-indexed is found
         present: set[str] = set()
         all_ids = list(ids.values())
         for i in range(0, len(all_ids), ID_CHUNK):
@@ -168,7 +179,7 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
     with _store(cfg, store) as st:
         col = ensure_collection(st, name, meta)  # again: the store was closed while the workers started
         if batches is not None:
-            indexed = _write_batches(batches, col, ids, scan.reports, cfg, len(todo), failures)
+            indexed = _write_batches(batches, col, ids, scan.reports, cfg, len(todo), failures, shown)
         embed_s = time.perf_counter() - t_embed
         col.optimize()
         col.flush()
@@ -186,13 +197,13 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
     return IndexSummary(collection=name, location=location, model_id=meta.model_id, series_found=len(scan.series),
                         in_shard=len(records), indexed=indexed, present=len(records) - len(todo),
                         failed=len(failures), files_skipped=len(scan_skips),
-                        errors_path=str(errors_path) if skipped else None,
+                        errors_path=str(errors_path) if skipped else None, locator_path=str(where),
                         parquet_path=str(cfg.parquet) if cfg.parquet else None, parquet_rows=parquet_rows,
                         elapsed_s=time.perf_counter() - t0, embed_s=embed_s)
 
 
 def _write_batches(batches, col, ids: dict[str, str], reports: dict, cfg: IndexCfg, total: int,
-                   failures: list[Skip]) -> int:
+                   failures: list[Skip], shown: PathRedactor) -> int:
     """Upsert every embedded batch as it comes; returns the number of points written."""
     from tqdm import tqdm
 
@@ -209,8 +220,9 @@ def _write_batches(batches, col, ids: dict[str, str], reports: dict, cfg: IndexC
                                     payload=build_payload(rec, reports.get(rec.study_key), cfg.keep_phi)))
             col.upsert(points)
             n += len(points)
-            failures += batch.failed
-            for sk in batch.failed:
+            failed = [sk.redacted(shown) for sk in batch.failed]
+            failures += failed
+            for sk in failed:
                 log.warning("%s: %s", sk.path, sk.reason)
             log.debug("batch %d: %d points upserted, %d failed", b, len(points), len(batch.failed))
             bar.update(len(batch.records) + len(batch.failed))

@@ -203,4 +203,4 @@ def _batches(it, records: list[SeriesRecord], reports: ReportEmbedder, model, ba
 
 def _skip(rec: SeriesRecord, reason: str) -> Skip:
     path = rec.files[0].display if rec.files else rec.key
-    return Skip(path=path, reason=f"not embedded: {reason}", series=rec.key, level="failed")
+    return Skip(path=path, reason=f"not embedded: {reason}", series=rec.key, level="failed", path_ids=rec.path_ids)

@@ -46,6 +46,10 @@ def index(
     lock_wait: Annotated[float, typer.Option(
         help="Seconds to wait for an embedded index that another process (a query) has open before giving up.")
     ] = 60.0,
+    locator: Annotated[Optional[Path], typer.Option(
+        help="Where to keep the locator, the table of the series' real file paths (default: beside the embedded "
+             "index as <db>.locator/, or under MRI_SEARCH_HOME/locators for a server). It stays on this machine.")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Embed every series of an archive into a Qdrant collection (and Parquet), resumably.
@@ -66,7 +70,8 @@ def index(
         cfg = IndexCfg(archive=archive, model=model, db=db, qdrant_url=qdrant_url, api_key=api_key,
                        collection=collection, parquet=parquet, errors=errors, workers=workers,
                        batch_size=batch_size, shard=parse_shard(shard), salt=salt, keep_phi=keep_phi, device=device,
-                       server_shards=qdrant_shards, replicas=replicas, progress=progress, lock_wait_s=lock_wait)
+                       server_shards=qdrant_shards, replicas=replicas, progress=progress, lock_wait_s=lock_wait,
+                       locator=locator)
         cfg.validate()
         summary = run_index(cfg)
     except (ValueError, FileExistsError, PermissionError) as e:

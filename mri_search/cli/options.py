@@ -15,7 +15,8 @@ ModelOpt = Annotated[Optional[Path], typer.Option(
     help="Model folder (save_model format). Default: the model shipped with mri-search.")]
 WorkersOpt = Annotated[int, typer.Option(help="Worker processes reading and preprocessing series.")]
 KeepPhiOpt = Annotated[bool, typer.Option(
-    help="Store raw patient identifiers (names, IDs, dates, UIDs) in the output; off by default.")]
+    help="Store raw patient identifiers (names, IDs, dates, UIDs) and raw file paths in the output; off by "
+         "default (paths then show identifier values as salted tokens such as PAT-3f9c1a2b).")]
 DeviceOpt = Annotated[str, typer.Option(help="Torch device of the encoder (cpu, cuda, cuda:1, ...).")]
 ProgressOpt = Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]

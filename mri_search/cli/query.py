@@ -54,6 +54,12 @@ def query(
              "series the lesion is (centre in RAS mm, slice, probability) and write its heatmap, lesions JSON and "
              "overlay PNG into --lesions-out.")] = None,
     lesions_out: Annotated[Path, typer.Option(help="Folder for --lesions' files.")] = Path("lesions"),
+    archive_root: Annotated[Optional[Path], typer.Option(
+        help="Where the archive is now, if it moved since indexing: thumbnails and --lesions find the files "
+             "through the locator, rebased onto this folder.")] = None,
+    locator: Annotated[Optional[Path], typer.Option(
+        help="The index's locator file (real file paths of the series; default: beside the embedded index, or "
+             "under MRI_SEARCH_HOME/locators for a server).")] = None,
     db: Annotated[Optional[Path], typer.Option(
         help="Embedded index folder (default: $MRI_SEARCH_HOME/qdrant, else ~/.local/share/mri-search/qdrant).")
     ] = None,
@@ -99,7 +105,8 @@ def query(
         cfg = QueryCfg(text=text, image=image, series=series, target=target, top_k=top_k, group_by=group_by,
                        filters=filters, thumbnails=thumbnails, lesions=lesions, lesions_out=lesions_out, db=db,
                        qdrant_url=qdrant_url, api_key=api_key, collection=collection, model=model, salt=salt,
-                       device=device, text_encoder=text_encoder, lock_wait_s=lock_wait)
+                       device=device, text_encoder=text_encoder, lock_wait_s=lock_wait, locator=locator,
+                       archive_root=archive_root)
         result = run_query(cfg)
     except QueryBusy as e:
         _busy(e.location)

@@ -32,8 +32,11 @@ def serve(
         help="Model folder; it must be the model that wrote the collection (default: that model).")] = None,
     salt: Annotated[str, typer.Option(help="The index run's identifier salt.")] = "mri-search",
     archive_root: Annotated[Optional[Path], typer.Option(
-        help="Show paths relative to this folder (default: the deepest folder holding every indexed file).")
+        help="Where the archive is now, if it moved since indexing: the locator's paths are rebased onto it.")
     ] = None,
+    locator: Annotated[Optional[Path], typer.Option(
+        help="The index's locator file (real file paths; default: beside the index, or under MRI_SEARCH_HOME for "
+             "a server).")] = None,
     max_upload_mb: Annotated[float, typer.Option(
         help="Largest image-query upload (NIfTI or zipped DICOM series), read into memory.")] = 64.0,
     lock_wait: Annotated[float, typer.Option(
@@ -51,7 +54,7 @@ def serve(
 
     cfg = ServeCfg(db=db, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key, collection=collection,
                    model=model, salt=salt, host=host, port=port, api_key=api_key, archive_root=archive_root,
-                   max_upload_mb=max_upload_mb, lock_wait_s=lock_wait, device=device)
+                   locator=locator, max_upload_mb=max_upload_mb, lock_wait_s=lock_wait, device=device)
     try:
         cfg.validate()
         typer.echo(f"mri-search serve: http://{'[' + host + ']' if ':' in host else host}:{port}/"

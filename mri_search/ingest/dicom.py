@@ -22,6 +22,7 @@ import pydicom
 
 from .config import ScanOptions
 from .dicom_meta import DicomHeader, Frame, HeaderProblem, enhanced_frames, read_header
+from .path_ids import redact_path
 from .phi import hash_id
 from .records import FileRef, SeriesRecord, Skip
 from .sequence import infer_sequence
@@ -169,7 +170,7 @@ def scan_dicom(refs: list[FileRef], options: ScanOptions) -> tuple[list[SeriesRe
             if p.series_uid:
                 issues[p.series_uid].append((ref, p))
             else:
-                skips.append(Skip(path=ref.display, reason=p.reason, level=p.level))
+                skips.append(Skip(path=ref.display, reason=p.reason, level=p.level, path_ids=p.path_ids))
             continue
         except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the scan
             log.debug("header of %s", ref.display, exc_info=True)
@@ -187,8 +188,8 @@ def scan_dicom(refs: list[FileRef], options: ScanOptions) -> tuple[list[SeriesRe
 
 
 def _series_skips(uid: str, problems: list[tuple[FileRef, HeaderProblem]], n_total: int,
-                  options: ScanOptions) -> list[Skip]:
-    """One line per (level, reason) among the files of a series."""
+                  options: ScanOptions, ids: tuple) -> list[Skip]:
+    """One line per (level, reason) among the files of a series (``ids``: the series' identifier values)."""
     grouped: dict[tuple[str, str], list[FileRef]] = defaultdict(list)
     for ref, p in problems:
         grouped[(p.level, p.reason)].append(ref)
@@ -197,14 +198,16 @@ def _series_skips(uid: str, problems: list[tuple[FileRef, HeaderProblem]], n_tot
         first = min(refs, key=lambda r: r.display)
         count = f"{len(refs)} of {n_total} files: " if n_total > 1 else ""
         out.append(Skip(path=first.display, reason=count + reason, series=hash_id(options.salt, f"{uid}#0"),
-                        level=level))
+                        level=level, path_ids=ids))
     return out
 
 
 def _scan_series(uid: str, headers: list[DicomHeader], problems: list[tuple[FileRef, HeaderProblem]],
                  options: ScanOptions) -> tuple[list[SeriesRecord], list[Skip]]:
     n_total = len(headers) + len(problems)
-    skips = _series_skips(uid, problems, n_total, options)
+    # every file's identifier values (its SOP Instance UID among them): for the stored path and the error lines
+    ids = tuple(dict.fromkeys([v for h in headers for v in h.path_ids] + [v for _, p in problems for v in p.path_ids]))
+    skips = _series_skips(uid, problems, n_total, options, ids)
     if any(p.level == "failed" for _, p in problems) or not headers:
         return [], skips  # a series with a broken file is reported once, not read with a hole in it
     headers.sort(key=lambda h: h.ref.display)
@@ -220,7 +223,8 @@ def _scan_series(uid: str, headers: list[DicomHeader], problems: list[tuple[File
     if _LOCALISER.search(text) and (len(orientations) >= 2 or max(len(s.groups[0]) for s in stacks) <= 5):
         reason = (f"localiser ({attrs['description'] or attrs['protocol']!r}: {len(frames)} image(s) in "
                   f"{len(orientations)} orientation(s))")
-        return [], skips + [Skip(path=first_path, reason=reason, series=hash_id(options.salt, f"{uid}#0"))]
+        return [], skips + [Skip(path=first_path, reason=reason, series=hash_id(options.salt, f"{uid}#0"),
+                                 path_ids=ids)]
     by_ref = {h.ref.display: h for h in headers}
     records = []
     for i, st in enumerate(stacks):
@@ -228,13 +232,15 @@ def _scan_series(uid: str, headers: list[DicomHeader], problems: list[tuple[File
         key = hash_id(options.salt, f"{uid}#{index}")
         if st.problem:
             where = f" (stack {index} of {len(stacks)})" if index else ""
-            skips.append(Skip(path=st.first.ref.display, reason=st.problem + where, series=key, level="failed"))
+            skips.append(Skip(path=st.first.ref.display, reason=st.problem + where, series=key, level="failed",
+                              path_ids=ids))
             continue
-        records.append(_record(st, index, key, by_ref[st.first.ref.display], options))
+        records.append(_record(st, index, key, by_ref[st.first.ref.display], options, ids))
     return records, skips
 
 
-def _record(st: _Stack, index: int, key: str, header: DicomHeader, options: ScanOptions) -> SeriesRecord:
+def _record(st: _Stack, index: int, key: str, header: DicomHeader, options: ScanOptions,
+            ids: tuple = ()) -> SeriesRecord:
     a = header.attrs
     aff, spacing = _affine(st)
     f0 = st.first
@@ -260,7 +266,8 @@ def _record(st: _Stack, index: int, key: str, header: DicomHeader, options: Scan
         manufacturer=a["manufacturer"], model=a["model"], field_strength=a["field_strength"],
         body_part=a["body_part"], series_description=a["description"], study_description=a["study_description"],
         protocol_name=a["protocol"], series_number=a["series_number"], repetition_time=a["tr"], echo_time=te,
-        inversion_time=a["ti"], laterality=a["laterality"], phi=dict(header.phi) if options.include_phi else {})
+        inversion_time=a["ti"], laterality=a["laterality"], phi=dict(header.phi) if options.include_phi else {},
+        stored_path=redact_path(files[0].display, salt, ids), path_ids=ids)
 
 
 # ---------------------------------------------------------------------------------------------- load

@@ -16,6 +16,7 @@ import numpy as np
 import pydicom
 from pydicom.errors import InvalidDicomError
 
+from .path_ids import identifier_values
 from .phi import phi_fields
 from .records import FileRef
 from .values import finite_float
@@ -44,6 +45,7 @@ class HeaderProblem(Exception):
     def __init__(self, level: str, reason: str, series_uid: str = ""):
         super().__init__(reason)
         self.level, self.reason, self.series_uid = level, reason, series_uid
+        self.path_ids: tuple = ()  # the file's identifier values, when its header could be parsed
 
 
 @dataclass
@@ -81,6 +83,8 @@ class DicomHeader:
     frames: list[Frame]
     attrs: dict = field(default_factory=dict)  # description, protocol, timing, equipment... (see _attributes)
     phi: dict = field(default_factory=dict)
+    # identifiers a stored path must not show (``path_ids.identifier_values``); in memory only, never stored
+    path_ids: tuple = ()
 
 
 def _first(value):
@@ -213,6 +217,7 @@ def read_header(ref: FileRef, max_matrix: int, max_slices: int, include_phi: boo
         max_slices: NumberOfFrames above this is an absurd header.
         include_phi: also keep the raw identifiers (``DicomHeader.phi``).
     """
+    ds = None
     try:
         with ref.open() as fp:
             ds = _parse(fp)
@@ -226,10 +231,16 @@ def read_header(ref: FileRef, max_matrix: int, max_slices: int, include_phi: boo
             if n_frames < 1 or n_frames > max_slices:
                 raise HeaderProblem("failed", f"absurd header: NumberOfFrames = {n_frames} (limit {max_slices})", uid)
             _check_pixel_data(ds, fp, n_frames)
+    except HeaderProblem as p:
+        if ds is not None:
+            p.path_ids = identifier_values(ds.get)
+        raise
     except OSError as exc:
         raise HeaderProblem("failed", f"cannot read file ({_short(exc)})") from None
     if not uid:
-        raise HeaderProblem("failed", "no SeriesInstanceUID")
+        p = HeaderProblem("failed", "no SeriesInstanceUID")
+        p.path_ids = identifier_values(ds.get)
+        raise p
     enhanced = "PerFrameFunctionalGroupsSequence" in ds
     if not enhanced and n_frames > 1:
         raise HeaderProblem("failed", f"multi-frame image ({n_frames} frames) without per-frame functional groups: "
@@ -237,7 +248,8 @@ def read_header(ref: FileRef, max_matrix: int, max_slices: int, include_phi: boo
     frames = enhanced_frames(ds, ref, rows, cols) if enhanced else [_classic_frame(ds, ref, rows, cols)]
     return DicomHeader(ref=ref, enhanced=enhanced, series_uid=uid, study_uid=_s(ds.get("StudyInstanceUID")),
                        patient_id=_s(ds.get("PatientID")), accession=_s(ds.get("AccessionNumber")), frames=frames,
-                       attrs=_attributes(ds, enhanced), phi=phi_fields(ds) if include_phi else {})
+                       attrs=_attributes(ds, enhanced), phi=phi_fields(ds) if include_phi else {},
+                       path_ids=identifier_values(ds.get))
 
 
 def _geometry(ipp, iop, spacing, uid: str, what: str) -> tuple[tuple, tuple, tuple]:

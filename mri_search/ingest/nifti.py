@@ -29,6 +29,7 @@ import numpy as np
 
 from .config import ScanOptions
 from .display import display_text
+from .path_ids import identifier_values, redact_path
 from .phi import hash_id
 from .records import FileRef, SeriesRecord, Skip
 from .values import finite_float
@@ -181,6 +182,11 @@ def _scan_one(ref: FileRef, sidecars: dict[str, FileRef], options: ScanOptions,
                                  ("PatientBirthDate", str(side.get("PatientBirthDate") or "")),
                                  ("session", display_text(session)), ("path", display_text(ref.member))) if v}
     number = side.get("SeriesNumber")
+    # identifiers a stored path must not show: the sidecar's (dcm2niix keeps them unless told not to) and the BIDS
+    # subject label, which is the patient's ID in all but name
+    ids = identifier_values(lambda k: side.get(k) if isinstance(side.get(k), (str, int, list)) else None)
+    if sub:
+        ids += (("BIDSSubject", str(sub)),)
     return SeriesRecord(
         key=hash_id(salt, "nifti:" + ref.member), source="nifti", layout="nifti", files=(ref,),
         study_key=study_key, series_uid_hash=hash_id(salt, series_uid), patient_key=hash_id(salt, patient),
@@ -194,7 +200,8 @@ def _scan_one(ref: FileRef, sidecars: dict[str, FileRef], options: ScanOptions,
         series_description=str(side.get("SeriesDescription") or ""),
         study_description=str(side.get("StudyDescription") or ""), protocol_name=str(side.get("ProtocolName") or ""),
         series_number=int(number) if isinstance(number, (int, float)) else None,
-        repetition_time=tr, echo_time=te, inversion_time=ti, laterality=str(side.get("Laterality") or ""), phi=phi)
+        repetition_time=tr, echo_time=te, inversion_time=ti, laterality=str(side.get("Laterality") or ""), phi=phi,
+        stored_path=redact_path(ref.display, salt, ids), path_ids=ids)
 
 
 def bids_entities(name: str) -> tuple[dict[str, str], str]:

@@ -68,11 +68,20 @@ class Skip:
     reason: str  # one line a user can act on
     series: str | None = None  # hashed series key when the problem concerns a whole series
     level: str = "skipped"  # "skipped" (expected: localiser, SR, ...), "failed" (broken input)
+    # identifier values of the file(s) concerned, when their header was read (``path_ids.IdentifierValues``): in
+    # memory only, so that an index run can show the path without them
+    path_ids: tuple = field(default=(), repr=False, compare=False)
 
     def __post_init__(self):
         # every error line is safe text, whoever built it from a raw path or an exception message
         object.__setattr__(self, "path", display_text(self.path))
         object.__setattr__(self, "reason", display_text(self.reason))
+
+    def redacted(self, redactor) -> "Skip":
+        """This line with identifier values in its path and reason replaced by their tokens (``redactor``:
+        ``ScanResult.redactor``; the line's own file's values are added to it)."""
+        return Skip(path=redactor(self.path, self.path_ids), reason=redactor(self.reason, self.path_ids),
+                    series=self.series, level=self.level)
 
 
 @dataclass(frozen=True)
@@ -115,11 +124,16 @@ class SeriesRecord:
     inversion_time: float | None = None  # ms
     laterality: str = ""  # DICOM Laterality/ImageLaterality as stated
     phi: dict = field(default_factory=dict)  # raw identifiers, only with include_phi
+    # the first file's path with identifier values replaced by salted tokens (``path_ids``): what indexes store
+    stored_path: str = ""
+    # identifier values of the series' headers (``path_ids.IdentifierValues``): in memory only, never in to_dict
+    path_ids: tuple = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict:
         """JSON-ready dict (files as display strings)."""
         d = asdict(self)
         d["files"] = [f.display for f in self.files]
+        d.pop("path_ids")
         return d
 
 
@@ -140,3 +154,13 @@ class ScanResult:
     series: list[SeriesRecord]
     skipped: list[Skip]
     reports: dict[str, ParsedReport]  # study_key -> report
+
+    def redactor(self, salt: str, keep: bool = False):
+        """A ``PathRedactor`` of the identifier values found anywhere in the archive (every series' and every
+        skipped file's, SOP Instance UIDs left to their own file's lines), for lines such as the error report's:
+        use it as ``skip.redacted(redactor)``. ``keep`` (``--keep-phi``): one that replaces nothing."""
+        from .path_ids import PathRedactor
+
+        pairs = (v for group in ([r.path_ids for r in self.series] + [s.path_ids for s in self.skipped])
+                 for v in group if v[0] != "SOPInstanceUID")
+        return PathRedactor(salt, () if keep else pairs, keep=keep)

@@ -71,8 +71,9 @@ def check_decoder(decoder: str | Path) -> None:
 
 
 def locate_lesions(hits: list[QueryHit], decoder: str | Path, out_dir: str | Path, salt: str = "mri-search",
-                   threshold: float = 0.5) -> LesionFindings:
+                   threshold: float = 0.5, locator=None) -> LesionFindings:
     """Run the localisation decoder on every hit's series; files go to ``out_dir`` as ``NN_<series key>_*``.
+    ``locator``: the index's ``Locator``, where the series' files are (``thumbs.find_series``).
 
     Raises:
         ValueError: ``decoder`` is not a localisation decoder folder (or its encoder cannot be loaded).
@@ -89,7 +90,7 @@ def locate_lesions(hits: list[QueryHit], decoder: str | Path, out_dir: str | Pat
     for hit in hits:
         name = f"{hit.rank:02d}_{(hit.series_key or hit.id)[:12]}"
         try:
-            record = find_series(hit, salt, scans)
+            record = find_series(hit, salt, scans, locator)
             found.by_rank[hit.rank] = predict_series(loaded, record, out, threshold, name)
         except Exception as exc:  # a moved or unreadable series is reported for its hit, never fatal
             found.unreadable[hit.rank] = (str(exc).splitlines() or [type(exc).__name__])[0]

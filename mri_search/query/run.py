@@ -60,6 +60,8 @@ class QueryCfg:
     device: str = "cpu"  # torch device of the encoder
     text_encoder: str = "auto"  # auto (cached ONNX report tower), onnx or torch
     lock_wait_s: float = 1.0  # seconds to wait for an embedded index another process has open
+    locator: Path | None = None  # the index's locator (real file paths); None: the one beside the index
+    archive_root: Path | None = None  # the archive has moved here since indexing: rebase the locator's paths
 
     def __post_init__(self) -> None:
         if self.image is not None and self.text is not None:
@@ -85,6 +87,7 @@ class QueryResult:
     timings_ms: dict[str, float]  # encode, search, loads and open, and the total
     thumbnails: Thumbnails | None = None  # what --thumbnails wrote
     lesions: LesionFindings | None = None  # what --lesions found
+    image_shown: str | None = None  # the query image's path, its own identifier values replaced (as stored paths)
 
     def to_json(self) -> str:
         """One JSON document: the query's context, ``thumbnails``, ``lesions`` and the ``hits``."""
@@ -94,7 +97,7 @@ class QueryResult:
         extra = {"thumbnails": None if shots is None else {
             "files": [str(p) for p in shots.paths], "sheet": str(shots.sheet) if shots.sheet else None,
             "unreadable": shots.unreadable}, "lesions": None if found is None else found.to_dict()}
-        return to_json(self.hits, query=c.text, image=str(c.image) if c.image is not None else None,
+        return to_json(self.hits, query=c.text, image=self.image_shown,
                        target=c.target, collection=self.collection, model_id=self.model_id,
                        model=str(self.model_dir), text_encoder=self.text_backend,
                        filters=c.filters.to_filter(c.salt), group_by=c.group_by, top_k=c.top_k,
@@ -115,13 +118,13 @@ class QueryResult:
         return out
 
 
-def _search(searcher: Searcher, cfg: QueryCfg) -> list[QueryHit]:
+def _search(searcher: Searcher, cfg: QueryCfg, image) -> list[QueryHit]:
+    """``image``: the query series already read (``read_series``), or None for a text query."""
     if cfg.target == "reports":
-        return searcher.search_reports(cfg.text, image=cfg.image, series=cfg.series, top_k=cfg.top_k,
+        return searcher.search_reports(cfg.text, image=image, top_k=cfg.top_k,
                                        filters=cfg.filters, group_by=None if cfg.group_by == "none" else cfg.group_by)
-    if cfg.image is not None:
-        return searcher.search_image(cfg.image, top_k=cfg.top_k, filters=cfg.filters, group_by=cfg.group_by,
-                                     series=cfg.series)
+    if image is not None:
+        return searcher.search_image(image, top_k=cfg.top_k, filters=cfg.filters, group_by=cfg.group_by)
     return searcher.search_text(cfg.text, top_k=cfg.top_k, filters=cfg.filters, group_by=cfg.group_by)
 
 
@@ -145,15 +148,22 @@ def run_query(cfg: QueryCfg, searcher: Searcher | None = None) -> QueryResult:
         from .lesions import check_decoder
 
         check_decoder(cfg.lesions)
+    image = shown = None
+    if cfg.image is not None:
+        from ..ingest.path_ids import redact_path
+        from .searcher import read_series
+
+        image = read_series(cfg.image, cfg.salt, cfg.series)
+        shown = redact_path(str(cfg.image), cfg.salt, image.path_ids)
     try:
         if searcher is None:
             searcher = Searcher.open(db=cfg.db, url=cfg.qdrant_url, api_key=cfg.api_key, lock_wait_s=cfg.lock_wait_s,
                                      collection=cfg.collection, model=cfg.model, salt=cfg.salt, device=cfg.device,
                                      text_encoder=cfg.text_encoder)
             with searcher:
-                hits = _search(searcher, cfg)
+                hits = _search(searcher, cfg, image)
         else:
-            hits = _search(searcher, cfg)
+            hits = _search(searcher, cfg, image)
     except StoreBusy as e:
         if isinstance(e, QueryBusy):
             raise
@@ -161,16 +171,21 @@ def run_query(cfg: QueryCfg, searcher: Searcher | None = None) -> QueryResult:
                                                                             or "the default folder")
         raise QueryBusy(location) from e
     shots = found = None
+    locator = None
+    if cfg.thumbnails is not None or cfg.lesions is not None:
+        from ..store.locator import open_locator
+
+        locator = open_locator(searcher.store.location, searcher.collection, cfg.locator, cfg.archive_root)
     if cfg.thumbnails is not None:
         from .thumbs import write_thumbnails
 
-        shots = write_thumbnails(hits, cfg.thumbnails, searcher.preprocess_config(), salt=cfg.salt)
+        shots = write_thumbnails(hits, cfg.thumbnails, searcher.preprocess_config(), salt=cfg.salt, locator=locator)
     if cfg.lesions is not None:
         from .lesions import locate_lesions
 
-        found = locate_lesions(hits, cfg.lesions, cfg.lesions_out, salt=cfg.salt)
+        found = locate_lesions(hits, cfg.lesions, cfg.lesions_out, salt=cfg.salt, locator=locator)
     timings = {**{k: round(v, 2) for k, v in searcher.timings.items()},
                "total": round(1e3 * (time.perf_counter() - t0), 2)}
     return QueryResult(cfg=cfg, hits=hits, collection=searcher.collection, model_id=searcher.meta.model_id,
                        model_dir=searcher.model_dir, text_backend=searcher.text_backend, timings_ms=timings,
-                       thumbnails=shots, lesions=found)
+                       thumbnails=shots, lesions=found, image_shown=shown)

@@ -303,10 +303,14 @@ class Searcher:
             return "torch"
         return self._text.used
 
-    def encode_image(self, image: str | os.PathLike, series: int | None = None) -> np.ndarray:
-        """The embedding ``[embed_dim]`` of the series at ``image``, read and preprocessed as at index time."""
+    def encode_image(self, image, series: int | None = None) -> np.ndarray:
+        """The embedding ``[embed_dim]`` of the series at ``image`` (a path; or a ``SeriesRecord`` already read by
+        ``read_series``), read and preprocessed as at index time."""
         t0 = time.perf_counter()
-        v = self.encode_record(read_series(image, self.salt, series), str(image))
+        if hasattr(image, "files") and hasattr(image, "key"):  # a SeriesRecord
+            v = self.encode_record(image, image.stored_path or "the query series")
+        else:
+            v = self.encode_record(read_series(image, self.salt, series), str(image))
         self.timings["encode_ms"] = 1e3 * (time.perf_counter() - t0)
         return v
 

@@ -1,7 +1,8 @@
 """Thumbnails of query hits, so that a person sees what came back: one PNG per hit with the mid-slices of the
 three planes, and a contact sheet of the whole result.
 
-Each hit's series is read again from the path stored in its payload and preprocessed with the model's own
+Each hit's series is read again from where the locator says its files are (``mri_search.store.locator``; the
+payload's path, de-identified by default, is only a label) and preprocessed with the model's own
 preprocessing, so a thumbnail shows exactly what the model saw (RAS volume, model spacing and size). Slices are
 drawn in radiological convention (patient's right on the viewer's left, anterior / superior up). A series that
 cannot be read any more (moved, deleted, unreadable) gets a tile saying why, so the sheet keeps the ranking.
@@ -90,7 +91,8 @@ def contact_sheet(tiles: list[Path], out: Path, columns: int = SHEET_COLUMNS) ->
     return out
 
 
-def write_thumbnails(hits: list[QueryHit], out_dir: str | Path, preprocess_cfg, salt: str = "mri-search") -> Thumbnails:
+def write_thumbnails(hits: list[QueryHit], out_dir: str | Path, preprocess_cfg, salt: str = "mri-search",
+                     locator=None) -> Thumbnails:
     """One PNG per hit (``NN_<series key>.png``) and ``contact_sheet.png`` in ``out_dir``.
 
     Args:
@@ -98,6 +100,7 @@ def write_thumbnails(hits: list[QueryHit], out_dir: str | Path, preprocess_cfg, 
         out_dir: the folder (created).
         preprocess_cfg: the model's ``PreprocessConfig``.
         salt: the identifier salt of the index (to find a hit's series among the others of its folder).
+        locator: the index's ``Locator`` (where the files are); None: the stored paths must be real ones.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -106,7 +109,7 @@ def write_thumbnails(hits: list[QueryHit], out_dir: str | Path, preprocess_cfg, 
     for hit in hits:
         out = out_dir / f"{hit.rank:02d}_{(hit.series_key or hit.id)[:12]}.png"
         try:
-            volume = series_volume(hit, preprocess_cfg, salt, scans)
+            volume = series_volume(hit, preprocess_cfg, salt, scans, locator)
             problem = ""
         except Exception as exc:  # any reason a stored series cannot be drawn is shown, never fatal
             volume, problem = None, (str(exc).splitlines() or [type(exc).__name__])[0]
@@ -117,37 +120,66 @@ def write_thumbnails(hits: list[QueryHit], out_dir: str | Path, preprocess_cfg, 
     return Thumbnails(paths=paths, sheet=sheet, unreadable=unreadable)
 
 
-def series_volume(hit: QueryHit, cfg, salt: str, scans: dict[str, list]) -> np.ndarray:
+def series_volume(hit: QueryHit, cfg, salt: str, scans: dict[str, list], locator=None) -> np.ndarray:
     """The hit's series, preprocessed: ``[X, Y, Z]`` float32."""
     from ..preprocess import preprocess
 
-    record = find_series(hit, salt, scans)
+    record = find_series(hit, salt, scans, locator)
     return np.asarray(preprocess(record, cfg).as_tensor()[0], dtype=np.float32)
 
 
-def find_series(hit: QueryHit, salt: str, scans: dict[str, list]):
+def find_series(hit: QueryHit, salt: str, scans: dict[str, list], locator=None):
     """The ``SeriesRecord`` of a hit, by scanning where its first file lies (each place scanned once: ``scans``
-    caches the scans by place across calls)."""
+    caches the scans by place across calls).
+
+    Where: the ``locator``'s row for the hit's series key; without a locator, or without a row while the stored path
+    is a real one (an index written with ``--keep-phi`` or before paths were de-identified), the stored path.
+
+    Raises:
+        ValueError: one line: the locator cannot place the series, the file is gone, or the series is not there.
+    """
     from ..ingest.archive import scan_archive
     from ..ingest.config import ScanOptions
 
-    path = hit.path
-    if not path:
-        raise ValueError("no file path stored for this series")
-    if "::" in path:  # a member of a zip or tar: the whole archive is the place to scan
-        where = path.split("::", 1)[0]
-    else:
-        p = Path(path)
-        if not p.exists():
-            raise ValueError(f"{path} no longer exists")
-        where = str(p if hit.payload.get("source") == "nifti" else p.parent)
+    where, shown = _place(hit, locator)
     if where not in scans:
         scans[where] = scan_archive(Path(where), ScanOptions(salt=salt)).series
     recs = scans[where]
-    for match in (lambda r: r.key == hit.series_key, lambda r: bool(r.files) and r.files[0].display == path):
+    for match in (lambda r: r.key == hit.series_key, lambda r: bool(r.files) and r.files[0].display == shown):
         found = [r for r in recs if match(r)]
         if found:
             return found[0]
     if len(recs) == 1:  # a NIfTI scanned on its own gets a key from its bare name
         return recs[0]
-    raise ValueError(f"series not found in {where} (moved, changed, or indexed with another --salt)")
+    raise ValueError(f"series {hit.series_key[:12]} not found where the locator says (moved, changed, or indexed "
+                     "with another --salt)")
+
+
+def _place(hit: QueryHit, locator) -> tuple[str, str]:
+    """(the place to scan for the hit's series, how its first file displays there)."""
+    if locator is not None:
+        try:
+            ref = locator.find(hit.series_key).ref
+        except ValueError:
+            if not _real(hit.path):
+                raise
+        else:
+            if ref.kind != "dir":  # a member of a zip or tar: the whole archive is the place to scan
+                return ref.container, ref.display
+            return (ref.path if hit.payload.get("source") == "nifti" else str(Path(ref.path).parent)), ref.display
+    path = hit.path
+    if not path:
+        raise ValueError(f"series {hit.series_key[:12]}: no file path stored and no locator")
+    if "::" in path:
+        where = path.split("::", 1)[0]
+        if not Path(where).exists():
+            raise ValueError(f"series {hit.series_key[:12]}: {where} no longer exists")
+        return where, path
+    if not Path(path).exists():
+        raise ValueError(f"series {hit.series_key[:12]}: its stored path no longer exists and there is no locator")
+    return str(Path(path) if hit.payload.get("source") == "nifti" else Path(path).parent), path
+
+
+def _real(path: str) -> bool:
+    """Whether a stored path names a file that exists (a raw path, not a de-identified one)."""
+    return bool(path) and Path(path.split("::", 1)[0]).exists()

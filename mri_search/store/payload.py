@@ -2,7 +2,9 @@
 
 ``PAYLOAD_FIELDS`` is the one list of fields (with their kind, which ``parquet.py`` maps to Arrow types); a payload
 holds exactly these keys, plus ``phi`` (the raw identifiers ``SeriesRecord.phi``) only when the user asked to keep
-them (``--keep-phi``). Identifiers are the ingestion layer's salted hashes; file paths are stored as they are.
+them (``--keep-phi``). Identifiers are the ingestion layer's salted hashes; the file path is
+``SeriesRecord.stored_path`` (identifier values in it replaced by salted tokens, ``ingest.path_ids``) unless
+``--keep-phi``; the real path stays in the indexing machine's locator (``store.locator``).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ PAYLOAD_FIELDS: dict[str, str] = {
     "echo_time": "float",
     "inversion_time": "float",
     "laterality": "str",
-    "path": "str",  # the series' first file (FileRef.display: folder path or archive.zip::member)
+    "path": "str",  # the series' first file, identifiers replaced (SeriesRecord.stored_path; raw with keep_phi)
     "n_files": "int",
     "has_report": "bool",
     "report": "sections",  # {section: text} of the study's report (canonical section names), or None
@@ -56,7 +58,8 @@ def build_payload(rec: SeriesRecord, report: ParsedReport | None, keep_phi: bool
     Args:
         rec: the series record.
         report: its study's parsed report, if any.
-        keep_phi: also store ``rec.phi`` (raw identifiers; only filled when the scan was asked for them).
+        keep_phi: also store ``rec.phi`` (raw identifiers; only filled when the scan was asked for them) and the raw
+            file path instead of ``rec.stored_path``.
     """
     d = {
         "series_key": rec.key, "study_key": rec.study_key, "series_uid_hash": rec.series_uid_hash,
@@ -71,13 +74,19 @@ def build_payload(rec: SeriesRecord, report: ParsedReport | None, keep_phi: bool
         "protocol_name": rec.protocol_name, "series_number": None if rec.series_number is None else
         int(rec.series_number), "repetition_time": _float(rec.repetition_time),
         "echo_time": _float(rec.echo_time), "inversion_time": _float(rec.inversion_time),
-        "laterality": rec.laterality, "path": rec.files[0].display if rec.files else "", "n_files": len(rec.files),
+        "laterality": rec.laterality, "path": _path(rec, keep_phi), "n_files": len(rec.files),
         "has_report": report is not None,
         "report": None if report is None else {k: report.sections[k] for k in SECTION_ORDER if k in report.sections},
     }
     if keep_phi:
         d[PHI_FIELD] = {k: str(v) for k, v in rec.phi.items() if k in PHI_KEYWORDS}
     return d
+
+
+def _path(rec: SeriesRecord, keep_phi: bool) -> str:
+    if not rec.files:
+        return ""
+    return rec.files[0].display if keep_phi or not rec.stored_path else rec.stored_path
 
 
 def _float(v) -> float | None:

@@ -22,7 +22,9 @@ class ServeCfg:
     host: str = "127.0.0.1"  # interface to bind; anything but loopback needs api_key
     port: int = 8000
     api_key: str | None = None  # the page's and API's key: header X-API-Key, ?api_key= or the cookie it sets
-    archive_root: Path | None = None  # paths are shown relative to this (None: the collection's common folder)
+    # the archive has moved here since indexing: the locator's paths are rebased onto it (store.locator)
+    archive_root: Path | None = None
+    locator: Path | None = None  # the index's locator (real file paths); None: the one beside the index
     max_upload_mb: float = 64.0  # largest query upload (NIfTI or zipped DICOM series), read into memory
     lock_wait_s: float = 5.0  # how long a request waits for an embedded index that an index run holds
     device: str = "cpu"  # torch device of the image encoder

@@ -1,5 +1,5 @@
 """PNGs of indexed series for the page: the three-plane thumbnail of ``query --thumbnails`` and single slices of
-the viewer, both drawn from the series as the model saw it (read from the stored path, preprocessed with the
+the viewer, both drawn from the series as the model saw it (read from where the locator says, preprocessed with the
 model's own preprocessing: RAS, the model's voxel size, intensities scaled to [0, 1] by per-series percentiles).
 
 Reading and preprocessing a series costs far more than drawing it, so volumes and thumbnails are kept in small
@@ -55,11 +55,13 @@ class SeriesImages:
         preprocess_cfg: the model's ``PreprocessConfig``.
         salt: the index's identifier salt (to find a series among the others of its folder).
         cache_items: volumes and thumbnails kept.
+        locator: the index's ``Locator`` (where the series' files are; ``thumbs.find_series``).
     """
 
-    def __init__(self, preprocess_cfg, salt: str, cache_items: int = 64) -> None:
+    def __init__(self, preprocess_cfg, salt: str, cache_items: int = 64, locator=None) -> None:
         self.cfg = preprocess_cfg
         self.salt = salt
+        self.locator = locator
         self._volumes = LRU(max(2, cache_items // 4))
         self._thumbs = LRU(cache_items)
         self._scans: dict[str, list] = {}  # folder scanned -> its SeriesRecords (thumbs.find_series)
@@ -78,7 +80,7 @@ class SeriesImages:
                 from ..query.thumbs import series_volume
 
                 try:
-                    vol = series_volume(hit, self.cfg, self.salt, self._scans)
+                    vol = series_volume(hit, self.cfg, self.salt, self._scans, self.locator)
                 except ValueError:
                     raise
                 except Exception as exc:  # any reason a stored series cannot be drawn: one line

@@ -64,7 +64,10 @@ class WebState:
         self.cfg = cfg
         self.searcher = searcher
         self.gate = StoreGate(searcher, lock_wait_s=cfg.lock_wait_s)
-        self.images = SeriesImages(searcher.preprocess_config(), cfg.salt, cfg.cache_items)
+        from ..store.locator import open_locator
+
+        locator = open_locator(searcher.store.location, searcher.collection, cfg.locator, cfg.archive_root)
+        self.images = SeriesImages(searcher.preprocess_config(), cfg.salt, cfg.cache_items, locator)
         self._encode_lock = threading.Lock()  # image queries: one at a time (the model loads on the first)
         self._root: tuple[int, str] | None = None  # (gate generation, archive root)
         self._facet_values: tuple[int, dict[str, list]] | None = None
@@ -214,10 +217,8 @@ class WebState:
         return self._facet_values[1]
 
     def archive_root(self) -> str:
-        """The folder paths are shown relative to: ``--archive-root``, else the deepest folder holding every
-        stored path of the collection (one scan per opening of the collection)."""
-        if self.cfg.archive_root is not None:
-            return str(Path(self.cfg.archive_root).resolve())
+        """The folder paths are shown relative to: the deepest folder holding every stored path of the collection
+        (one scan per opening of the collection)."""
         gen = self.gate.generation
         if self._root is None or self._root[0] != gen:
             with self.gate.session() as s:

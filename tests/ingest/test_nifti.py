@@ -136,7 +136,7 @@ def test_archive_in_a_zip_reads_like_the_folder(archive, tmp_path):
     zipped, skips = _scan(arch)
     folder, _ = _scan(root)
     assert skips == []
-    strip = lambda r: {k: v for k, v in r.to_dict().items() if k != "files"}  # noqa: E731
+    strip = lambda r: {k: v for k, v in r.to_dict().items() if k not in ("files", "stored_path")}  # noqa: E731 (paths differ)
     assert sorted(map(json.dumps, map(strip, zipped))) == sorted(map(json.dumps, map(strip, folder)))
     dwi = next(r for r in zipped if r.b_values)
     assert load_nifti(dwi).shape[0] == len(dwi.b_values)
@@ -243,3 +243,21 @@ def test_broken_files_are_skipped_with_a_reason(tmp_path):
     good_rec = next(r for r in records if r.files[0].member == "good.nii.gz")
     assert good_rec.shape == (6, 5, 4) and good_rec.sequence == "other"
     np.testing.assert_array_equal(load_nifti(good_rec), np.arange(120, dtype=np.float32).reshape(4, 5, 6).T)
+
+
+def test_stored_paths_show_the_bids_subject_and_sidecar_ids_as_tokens(archive):
+    """The generator names BIDS subjects by PatientID (``sub-MRN...``): the stored path keeps the layout with a token
+    instead, and neither the label nor any sidecar identifier remains."""
+    arch, _ = archive
+    records, _ = _scan(arch / "nifti")
+    assert records
+    for rec in records:
+        raw = rec.files[0].display
+        sub = next(p for p in Path(raw).parts if p.startswith("sub-"))[len("sub-"):]
+        side = json.loads((Path(raw[: -len(".nii.gz")] + ".json")).read_text()) if raw.endswith(".nii.gz") else {}
+        values = {sub} | {str(side[k]) for k in ("PatientID", "AccessionNumber", "StudyInstanceUID",
+                                                 "SeriesInstanceUID") if side.get(k)}
+        assert sub in raw
+        assert not any(v in rec.stored_path for v in values), rec.stored_path
+        assert f"sub-PAT-{hash_id('mri-search', sub.lower())[:8]}" in rec.stored_path
+        assert rec.stored_path.count("/") == raw.count("/")  # the same shape
