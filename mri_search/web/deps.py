@@ -1,5 +1,10 @@
 """FastAPI dependencies: the running server's state, the query parameters shared by the search routes, and the
-API-key check."""
+API-key check.
+
+The dependencies are ``async def`` though they never wait: FastAPI runs a plain ``def`` dependency in its thread
+pool, a hop per dependency and request, and these three hops cost more than the rest of the HTTP layer together
+(``benchmarks.serve_latency``; docs/serve_results.md).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ KEY_PARAM = "api_key"
 KEY_COOKIE = "mri_search_key"
 
 
-def get_state(request: Request) -> WebState:
+async def get_state(request: Request) -> WebState:
     """The server's ``WebState`` (set by the app factory)."""
     return request.app.state.web
 
@@ -35,7 +40,7 @@ def key_ok(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
-def filters(
+async def filters(
     sequence: Annotated[Optional[list[str]], Query(description="sequence families (repeat or comma list)")] = None,
     plane: Annotated[Optional[list[str]], Query(description="planes: axial, sagittal, coronal, oblique")] = None,
     body_part: Annotated[Optional[list[str]], Query(description="BodyPartExamined values")] = None,
@@ -53,7 +58,7 @@ def filters(
         raise HTTPException(400, str(exc)) from None
 
 
-def search_params(
+async def search_params(
     flt: Annotated[QueryFilters, Depends(filters)],
     q: Annotated[Optional[str], Query(description="what to find, in words")] = None,
     top_k: Annotated[int, Query(description="hits per page")] = 24,

@@ -20,12 +20,15 @@ CSV_COLUMNS = ("rank", "score", "study_key", "series_key", "sequence", "plane", 
                "path")
 
 
-def _out(state, hits, ctx) -> SearchOut:
-    return SearchOut(**ctx, hits=[hit_out(state, h) for h in hits])
+def _out(state, hits, ctx) -> Response:
+    """The page of hits as ``SearchOut`` JSON, serialised once here (returned as a model, FastAPI would validate it
+    again on the way out); ``response_model`` still documents it."""
+    out = SearchOut(**ctx, hits=[hit_out(state, h) for h in hits])
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 @router.get("/search", response_model=SearchOut, summary="Text search (the hits of `mri-search query --json`)")
-def search(state: State, p: Params) -> SearchOut:
+def search(state: State, p: Params) -> Response:
     hits, ctx = state.search(p)
     return _out(state, hits, ctx)
 
@@ -44,7 +47,7 @@ def search_csv(state: State, p: Params) -> Response:
 
 
 @router.get("/similar/{series_key}", response_model=SearchOut, summary="More like this indexed series")
-def similar(state: State, p: Params, series_key: str) -> SearchOut:
+def similar(state: State, p: Params, series_key: str) -> Response:
     try:
         hits, ctx = state.similar(series_key, p)
     except ValueError as exc:
@@ -61,7 +64,7 @@ def similar(state: State, p: Params, series_key: str) -> SearchOut:
 async def search_image(state: State, p: Params, request: Request,
                        name: Annotated[str, Query(description="the file's name, for messages")] = "upload",
                        series: Annotated[Optional[int], Query(description="which series of a zip with several")
-                                         ] = None) -> SearchOut:
+                                         ] = None) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     body = await read_limited(request, state.cfg.max_upload_bytes)
