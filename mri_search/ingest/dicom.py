@@ -21,6 +21,7 @@ import numpy as np
 import pydicom
 
 from .config import ScanOptions
+from .deflate import DeflateBomb, inflated
 from .dicom_meta import DicomHeader, Frame, HeaderProblem, enhanced_frames, read_header
 from .path_ids import redact_path
 from .phi import hash_id
@@ -288,8 +289,10 @@ def _decode(ds: pydicom.Dataset, what: str) -> np.ndarray:
 
 def _read(ref: FileRef) -> pydicom.Dataset:
     try:
-        with ref.open() as fp:
-            return pydicom.dcmread(fp, force=True)
+        with ref.open() as raw:
+            return pydicom.dcmread(inflated(raw), force=True)  # a deflated file inflated within bounds
+    except DeflateBomb as exc:
+        raise ValueError(f"{ref.display}: {exc}") from None
     except Exception as exc:  # noqa: BLE001
         raise ValueError(f"{ref.display}: cannot read DICOM file ({type(exc).__name__})") from None
 

@@ -16,6 +16,7 @@ import numpy as np
 import pydicom
 from pydicom.errors import InvalidDicomError
 
+from .deflate import DeflateBomb, inflated
 from .path_ids import identifier_values
 from .phi import phi_fields
 from .records import FileRef
@@ -219,7 +220,11 @@ def read_header(ref: FileRef, max_matrix: int, max_slices: int, include_phi: boo
     """
     ds = None
     try:
-        with ref.open() as fp:
+        with ref.open() as raw:
+            try:
+                fp = inflated(raw)
+            except DeflateBomb as exc:
+                raise HeaderProblem("failed", str(exc)) from None
             ds = _parse(fp)
             _classify(ds)
             rows, cols = int(ds.Rows), int(ds.Columns)

@@ -8,8 +8,10 @@ slices); the pixel data is loaded on demand by ``mri_search.ingest.load_series``
 from __future__ import annotations
 
 import io
+import lzma
 import tarfile
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -45,18 +47,21 @@ class FileRef:
         return self.member.rsplit("/", 1)[-1]
 
     def open(self) -> BinaryIO:
-        """A readable binary stream of the file's bytes (members are read into memory, size-checked by the lister)."""
+        """A readable binary stream of the file's bytes (members are read into memory, size-checked by the lister).
+
+        Raises:
+            OSError: the file or member cannot be read (a damaged container among the reasons).
+        """
         if self.kind == "dir":
             return open(Path(self.container) / self.member, "rb")
-        if self.kind == "zip":
-            with zipfile.ZipFile(self.container) as zf:
-                return io.BytesIO(zf.read(self.member))
-        if self.kind == "tar":
-            with tarfile.open(self.container) as tf:
-                f = tf.extractfile(self.member)
-                if f is None:
-                    raise OSError("not a regular file in the tar")
-                return io.BytesIO(f.read())
+        if self.kind in ("zip", "tar"):  # the container is opened once per process (``opened``), not per member
+            from .opened import read_member
+
+            try:
+                return io.BytesIO(read_member(self.container, self.member, self.kind))
+            except (zipfile.BadZipFile, tarfile.TarError, zlib.error, lzma.LZMAError, EOFError, KeyError,
+                    ValueError) as exc:
+                raise OSError(f"cannot read the member ({type(exc).__name__}: {exc})") from None
         raise ValueError(f"unknown container kind {self.kind!r}")
 
 

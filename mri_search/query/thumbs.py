@@ -46,9 +46,10 @@ def mid_slices(volume: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def caption(hit: QueryHit) -> str:
-    """One line naming the hit."""
+    """One line naming the hit (a series looked up by key, rank 0, has no rank or score to show)."""
     what = " ".join(v for v in (hit.sequence, hit.plane, hit.body_part) if v)
-    return f"#{hit.rank}  {hit.score:.3f}  {what}  {hit.series_description}"[:80]
+    ranked = f"#{hit.rank}  {hit.score:.3f}  " if hit.rank > 0 else ""
+    return f"{ranked}{what}  {hit.series_description}"[:80]
 
 
 def render_tile(hit: QueryHit, volume: np.ndarray | None, out, problem: str = ""):

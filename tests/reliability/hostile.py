@@ -101,9 +101,8 @@ def deflate_bomb(path: Path, inflated_bytes: int = 1200 * 1024**2) -> Path:
     meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
     meta.MediaStorageSOPInstanceUID = "1.2.3.4.5"
     meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
-    ds = pydicom.Dataset()
-    ds.file_meta = meta
-    ds.save_as(head, enforce_file_format=True)  # preamble + file meta only (the dataset is empty)
+    head.write(b"\0" * 128 + b"DICM")  # preamble + file meta only: the one deflate stream is written below
+    pydicom.filewriter.write_file_meta_info(head, meta, enforce_standard=True)
     body = pydicom.Dataset()
     body.SOPClassUID, body.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
     body.Modality, body.SeriesInstanceUID, body.StudyInstanceUID = "MR", "1.2.3.4", "1.2.3"
@@ -112,7 +111,9 @@ def deflate_bomb(path: Path, inflated_bytes: int = 1200 * 1024**2) -> Path:
     body.SamplesPerPixel, body.PhotometricInterpretation = 1, "MONOCHROME2"
     body.BitsAllocated, body.BitsStored, body.HighBit, body.PixelRepresentation = 16, 16, 15, 0
     enc = io.BytesIO()
-    pydicom.filewriter.write_dataset(pydicom.filebase.DicomFileLike(enc), body)  # explicit VR little endian
+    out = pydicom.filebase.DicomFileLike(enc)
+    out.is_implicit_VR, out.is_little_endian = False, True
+    pydicom.filewriter.write_dataset(out, body)  # explicit VR little endian
     n_pixels = frames * side * side * 2
     raw = enc.getvalue() + struct.pack("<HH", 0x7FE0, 0x0010) + b"OW\x00\x00" + struct.pack("<I", n_pixels)
     comp = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
