@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -212,7 +213,9 @@ def preprocess(record: SeriesRecord, cfg: PreprocessConfig | None = None, loader
 
 
 def run_transforms(transforms: Compose, data: dict) -> dict:
-    """Apply ``transforms``, re-raising a step's ValueError as itself (MONAI wraps it in RuntimeError)."""
+    """Apply ``transforms``, re-raising a step's ValueError as itself (MONAI wraps it in RuntimeError, whose own
+    message is only "applying transform <...>"); any other failure of a step becomes a ValueError that names the
+    step and its cause."""
     try:
         return transforms(data)
     except RuntimeError as exc:
@@ -221,7 +224,12 @@ def run_transforms(transforms: Compose, data: dict) -> dict:
             cause = cause.__cause__
         if isinstance(cause, ValueError):
             raise cause from None
-        raise
+        if cause is None:
+            raise
+        step = re.search(r"applying transform <(\S+)", str(exc))  # <monai.transforms....Spacingd object at ...>
+        why = " ".join(str(cause).split())[:200] or "no message"
+        raise ValueError(f"preprocessing failed in {step.group(1).rsplit('.', 1)[-1] if step else 'a transform'}: "
+                         f"{type(cause).__name__}: {why}") from None
 
 
 def default_cache_dir() -> Path:

@@ -279,3 +279,17 @@ def test_dicom_and_nifti_twins_agree_voxel_for_voxel_after_preprocessing(synth_a
         diff = float((a - b).abs().max())
         assert diff < 1e-4, f"{dcm.sequence} {dcm.plane} {dcm.layout}: max |DICOM - NIfTI| = {diff}"
         np.testing.assert_allclose(a.affine.numpy(), b.affine.numpy(), atol=1e-3)
+
+
+def test_a_failing_step_is_named_with_its_cause():
+    """MONAI says only "applying transform <...>": run_transforms names the step and the real cause."""
+    from monai.transforms import Compose, MapTransform
+
+    from mri_search.preprocess import run_transforms
+
+    class Explodes(MapTransform):
+        def __call__(self, data):
+            raise MemoryError("cannot allocate 4096^3 voxels")
+
+    with pytest.raises(ValueError, match=r"^preprocessing failed in Explodes: MemoryError: cannot allocate"):
+        run_transforms(Compose([Explodes(keys=["image"])]), {"image": 1})

@@ -1,8 +1,12 @@
-"""Options of an archive scan."""
+"""Options of an archive scan, and the physical floor below which a voxel size is an error, not a scan."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# the smallest voxel edge accepted (mm): preclinical MR reaches 0.05 mm, clinical scanners stay well above 0.1 mm; a
+# header below it is broken, and resampling it to millimetres would need an absurd grid
+MIN_SPACING_MM = 0.05
 
 
 @dataclass(frozen=True)
@@ -16,4 +20,7 @@ class ScanOptions:
     max_compression_ratio: float = 200.0  # zip/tar member uncompressed/compressed above this: zip bomb, skipped
     max_matrix: int = 4096  # rows or columns above this: absurd header, skipped
     max_slices: int = 4096  # slices or frames above this: absurd header, skipped
+    # voxels of one series above this (2^28: 512 MiB of float16, 1 GiB of float32): refused from its header, before
+    # any pixel is read or decompressed
+    max_voxels: int = 2**28
     workers: int = 1  # header-reading worker processes

@@ -166,7 +166,8 @@ def scan_dicom(refs: list[FileRef], options: ScanOptions) -> tuple[list[SeriesRe
     issues: dict[str, list[tuple[FileRef, HeaderProblem]]] = defaultdict(list)
     for ref in refs:
         try:
-            header = read_header(ref, options.max_matrix, options.max_slices, options.include_phi)
+            header = read_header(ref, options.max_matrix, options.max_slices, options.include_phi,
+                                 options.max_voxels)
         except HeaderProblem as p:
             if p.series_uid:
                 issues[p.series_uid].append((ref, p))
@@ -231,8 +232,12 @@ def _scan_series(uid: str, headers: list[DicomHeader], problems: list[tuple[File
     for i, st in enumerate(stacks):
         index = 0 if len(stacks) == 1 else i + 1
         key = hash_id(options.salt, f"{uid}#{index}")
+        where = f" (stack {index} of {len(stacks)})" if index else ""
+        images = sum(len(g) for g in st.groups)
+        if not st.problem and images * st.first.rows * st.first.cols > options.max_voxels:
+            st.problem = (f"absurd size: {images} images of {st.first.rows} x {st.first.cols} exceed "
+                          f"ScanOptions.max_voxels ({options.max_voxels})")
         if st.problem:
-            where = f" (stack {index} of {len(stacks)})" if index else ""
             skips.append(Skip(path=st.first.ref.display, reason=st.problem + where, series=key, level="failed",
                               path_ids=ids))
             continue

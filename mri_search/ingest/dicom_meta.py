@@ -16,6 +16,7 @@ import numpy as np
 import pydicom
 from pydicom.errors import InvalidDicomError
 
+from .config import MIN_SPACING_MM, ScanOptions
 from .deflate import DeflateBomb, inflated
 from .path_ids import identifier_values
 from .phi import phi_fields
@@ -209,13 +210,15 @@ def _classify(ds: pydicom.Dataset) -> None:
         raise HeaderProblem("skipped", "colour image (SamplesPerPixel > 1): not a grey-level MR image", uid)
 
 
-def read_header(ref: FileRef, max_matrix: int, max_slices: int, include_phi: bool = False) -> DicomHeader:
+def read_header(ref: FileRef, max_matrix: int, max_slices: int, include_phi: bool = False,
+                max_voxels: int = ScanOptions.max_voxels) -> DicomHeader:
     """Parse one file's header; raise ``HeaderProblem`` with a one-line reason when it cannot be used.
 
     Args:
         ref: the file.
         max_matrix: Rows or Columns above this is an absurd header.
         max_slices: NumberOfFrames above this is an absurd header.
+        max_voxels: Rows x Columns x NumberOfFrames above this is an absurd header.
         include_phi: also keep the raw identifiers (``DicomHeader.phi``).
     """
     ds = None
@@ -235,6 +238,9 @@ def read_header(ref: FileRef, max_matrix: int, max_slices: int, include_phi: boo
             n_frames = int(finite_float(ds.get("NumberOfFrames")) or 1)
             if n_frames < 1 or n_frames > max_slices:
                 raise HeaderProblem("failed", f"absurd header: NumberOfFrames = {n_frames} (limit {max_slices})", uid)
+            if rows * cols * n_frames > max_voxels:
+                raise HeaderProblem("failed", f"absurd header: {rows} x {cols} x {n_frames} frames exceed "
+                                              f"ScanOptions.max_voxels ({max_voxels})", uid)
             _check_pixel_data(ds, fp, n_frames)
     except HeaderProblem as p:
         if ds is not None:
@@ -263,6 +269,9 @@ def _geometry(ipp, iop, spacing, uid: str, what: str) -> tuple[tuple, tuple, tup
                                       "be placed", uid)
     if spacing is None or len(spacing) != 2 or not all(finite_float(v) and finite_float(v) > 0 for v in spacing):
         raise HeaderProblem("failed", f"{what}: missing or invalid PixelSpacing", uid)
+    if min(float(v) for v in spacing) < MIN_SPACING_MM:
+        raise HeaderProblem("failed", f"{what}: PixelSpacing {min(float(v) for v in spacing):g} mm is below the "
+                                      f"{MIN_SPACING_MM} mm floor (a broken header)", uid)
     pos = tuple(float(v) for v in ipp)
     ori = np.array([float(v) for v in iop], dtype=float)
     r, c = ori[:3], ori[3:]

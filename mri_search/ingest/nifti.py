@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 import nibabel as nib
 import numpy as np
 
-from .config import ScanOptions
+from .config import MIN_SPACING_MM, ScanOptions
 from .display import display_text
 from .path_ids import identifier_values, redact_path
 from .phi import hash_id
@@ -301,12 +301,21 @@ def _check_header(hdr, options: ScanOptions) -> tuple[tuple[int, ...], tuple[flo
     dtype = hdr.get_data_dtype()
     if dtype.kind not in "iuf" or dtype.fields:
         raise ValueError(f"unsupported NIfTI data type {dtype} (complex or RGB images are not MR magnitude)")
+    voxels = int(np.prod(dims, dtype=np.int64))
+    if voxels > options.max_voxels:
+        raise ValueError(f"absurd header: {voxels} voxels ({' x '.join(map(str, dims))}) exceed "
+                         f"ScanOptions.max_voxels ({options.max_voxels})")
     zooms = tuple(float(z) for z in hdr.get_zooms()[:3]) + (1.0,) * max(0, 3 - len(hdr.get_zooms()))
     if not all(np.isfinite(z) and z > 0 for z in zooms):
         raise ValueError(f"zero or NaN voxel size {zooms} in the header")
+    if min(zooms) < MIN_SPACING_MM:
+        raise ValueError(f"spacing {min(zooms):g} mm is below the {MIN_SPACING_MM} mm floor (a broken header)")
     if not np.all(np.isfinite(_affine_ras(hdr))) or abs(np.linalg.det(_affine_ras(hdr)[:3, :3])) < 1e-9:
         raise ValueError("unusable orientation: the sform/qform matrix is singular or not finite")
     return dims, zooms
+
+
+DEFLATE_MAX_RATIO = 1032  # deflate's largest expansion (258-byte matches in about 2 bits each; zlib's technical notes)
 
 
 def _check_length(ref: FileRef, hdr, dims: tuple[int, ...]) -> None:
@@ -319,9 +328,13 @@ def _check_length(ref: FileRef, hdr, dims: tuple[int, ...]) -> None:
         return
     with ref.open() as f:
         f.seek(0, io.SEEK_END)
-        if f.tell() >= 18:
+        compressed = f.tell()
+        if need > compressed * DEFLATE_MAX_RATIO:  # deflate cannot expand more than this: the header lies
+            raise ValueError(f"truncated or lying .nii.gz: the header needs {need} bytes, more than its "
+                             f"{compressed} compressed bytes can hold")
+        if compressed >= 18 and need < 2**32:  # gzip ISIZE is the size mod 2^32: a fast path only below that
             f.seek(-4, io.SEEK_END)
-            if int.from_bytes(f.read(4), "little") == need % 2**32:  # gzip ISIZE: fast path for intact files
+            if int.from_bytes(f.read(4), "little") == need:
                 return
         f.seek(0)
         total = 0
