@@ -53,6 +53,8 @@ def pick_collection(store: VectorStore, collection: str | None, model_id: str | 
         return collection, meta
     names = mri_collections(store)
     if not names:
+        for damaged in store.damaged_collections():
+            store.read_meta(damaged)  # raises the damaged index's own message
         raise ValueError(f"no mri-search collection in {store.location}; index an archive first "
                          "(mri-search index ARCHIVE --model DIR), or point --db / --qdrant-url at an index")
     if model_id and collection_name(model_id) in names:

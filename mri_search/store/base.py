@@ -84,6 +84,9 @@ class VectorStore(Protocol):
     def list_collections(self) -> list[str]:
         """Names of the collections."""
 
+    def damaged_collections(self) -> list[str]:
+        """Collections whose data is there but whose mri-search metadata is not (a deleted ``collection.json``)."""
+
     def read_meta(self, name: str) -> CollectionMeta | None:
         """A collection's metadata, or None when it does not exist.
 

@@ -17,6 +17,7 @@ on its own.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -114,19 +115,22 @@ class EdgeCollection:
         if not points:
             return
         q = _qe()
-        self.shard.update(q.UpdateOperation.upsert_points(
-            [q.Point(p.id, {k: v if isinstance(v, list) else [float(x) for x in v] for k, v in p.vectors.items()},
-                     p.payload) for p in points]))
+        with self._engine():
+            self.shard.update(q.UpdateOperation.upsert_points(
+                [q.Point(p.id, {k: v if isinstance(v, list) else [float(x) for x in v] for k, v in p.vectors.items()},
+                         p.payload) for p in points]))
 
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         if not ids:
             return set()
-        return {str(r.id) for r in self.shard.retrieve(list(ids), with_payload=False, with_vector=False)}
+        with self._engine():
+            return {str(r.id) for r in self.shard.retrieve(list(ids), with_payload=False, with_vector=False)}
 
     def retrieve(self, ids: Sequence[str], with_vectors: bool = False) -> list[Point]:
         if not ids:
             return []
-        recs = self.shard.retrieve(list(ids), with_payload=True, with_vector=with_vectors)
+        with self._engine():
+            recs = self.shard.retrieve(list(ids), with_payload=True, with_vector=with_vectors)
         by_id = {str(r.id): point_of(r, with_vectors) for r in recs}
         return [by_id[i] for i in map(str, ids) if i in by_id]
 
@@ -137,28 +141,49 @@ class EdgeCollection:
         req = q.QueryRequest(limit=int(top_k), query=q.Query.Nearest([float(x) for x in vector], using=using),
                              filter=_edge_filter(filter), with_payload=True if fields is None else list(fields),
                              with_vector=False, params=params)
-        return [Hit(id=str(p.id), score=float(p.score), payload=dict(p.payload or {})) for p in self.shard.query(req)]
+        with self._engine():
+            found = self.shard.query(req)
+        return [Hit(id=str(p.id), score=float(p.score), payload=dict(p.payload or {})) for p in found]
 
     def count(self, filter: dict | None = None) -> int:
-        return int(self.shard.count(_qe().CountRequest(exact=True, filter=_edge_filter(filter))))
+        with self._engine():
+            return int(self.shard.count(_qe().CountRequest(exact=True, filter=_edge_filter(filter))))
 
     def scroll(self, filter: dict | None = None, with_vectors: bool = False, batch: int = 256) -> Iterator[Point]:
         q = _qe()
         flt = _edge_filter(filter)
         offset = None
         while True:
-            recs, offset = self.shard.scroll(q.ScrollRequest(offset=offset, limit=batch, filter=flt,
-                                                             with_payload=True, with_vector=with_vectors))
+            with self._engine():
+                recs, offset = self.shard.scroll(q.ScrollRequest(offset=offset, limit=batch, filter=flt,
+                                                                 with_payload=True, with_vector=with_vectors))
             for r in recs:
                 yield point_of(r, with_vectors)
             if offset is None:
                 return
 
     def optimize(self) -> None:
-        self.shard.optimize()
+        with self._engine():
+            self.shard.optimize()
 
     def flush(self) -> None:
-        self.shard.flush()
+        with self._engine():
+            self.shard.flush()
+
+    @contextlib.contextmanager
+    def _engine(self):
+        """Engine failures as one line: qdrant-edge raises a bare ``Exception`` ("Service runtime error: vector 7
+        is not readable from ...") when its files are truncated or damaged."""
+        try:
+            yield
+        except Exception as exc:
+            if type(exc) is not Exception:  # ours, or a programming error: as it is
+                raise
+            from .integrity import StoreDamaged
+
+            detail = " ".join(str(exc).split())[:300]
+            raise StoreDamaged(f"the index at {self.folder.parent} is damaged (the engine says: {detail}); index "
+                               "its archive again into a new --db") from None
 
     def close(self) -> None:
         """Flush, close the shard and release the lock (idempotent)."""
@@ -253,12 +278,18 @@ class EdgeStore:
             return []
         return sorted(p.name for p in self.root.iterdir() if (p / META_NAME).is_file())
 
+    def damaged_collections(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir()
+                      if (p / SHARD_DIR).is_dir() and not (p / META_NAME).is_file())
+
     def read_meta(self, name: str) -> CollectionMeta | None:
         folder = self.root / check_name(name)
         path = folder / META_NAME
         if not path.is_file():
             if (folder / SHARD_DIR).exists():
-                raise ValueError(f"{folder} holds a shard but no {META_NAME}: not an mri-search collection")
+                raise ValueError(_no_meta(folder))
             return None
         try:
             return CollectionMeta.from_dict(json.loads(path.read_text()))
@@ -301,6 +332,12 @@ class EdgeStore:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _no_meta(folder: Path) -> str:
+    return (f"the index at {folder.parent} is damaged: {folder.name}/ holds the engine's data but its {META_NAME} "
+            f"(which model and salt wrote it) is gone; restore that file from a backup, or index again into a new "
+            "--db")
 
 
 def _atomic_write_text(path: Path, text: str) -> None:

@@ -149,6 +149,9 @@ class ServerStore:
 
         return cls(QdrantClient(":memory:"), ":memory:")
 
+    def damaged_collections(self) -> list[str]:
+        return []  # a server collection without mri-search metadata is someone else's, not a damaged one
+
     def list_collections(self) -> list[str]:
         return sorted(c.name for c in self.client.get_collections().collections)
 

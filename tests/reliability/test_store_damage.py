@@ -68,3 +68,29 @@ def test_zeroed_vectors_stop_the_query_and_index_re_embeds(archive, model_dir, t
         assert damaged_points(col.scroll(with_vectors=True), col.meta.embed_dim) == {}
     with Searcher.open(db=db, model=model_dir, text_encoder="torch") as s:
         assert all(-1.0 <= h.score <= 1.0 for h in s.search_text("knee", top_k=3))
+
+
+def test_truncated_engine_file_and_missing_metadata_are_one_line(archive, model_dir, tmp_path):
+    """A truncated vector file, then a deleted collection.json: `query` and `index` answer one line (exit 2) each,
+    never an engine traceback, and say the index is damaged."""
+    from typer.testing import CliRunner
+
+    from mri_search.cli import app
+
+    db = tmp_path / "db"
+    cfg = IndexCfg(archive=archive, model=model_dir, db=db, workers=0, progress=False, errors=tmp_path / "e.tsv")
+    run_index(cfg)
+    (chunk,) = db.glob("*/shard/segments/*/vector_storage-image/vectors/chunk_0.mmap")
+    chunk.write_bytes(chunk.read_bytes()[:1000])
+    runner = CliRunner()
+    query = ["query", "knee", "--db", str(db), "--model", str(model_dir), "--text-encoder", "torch"]
+    res = runner.invoke(app, query)
+    assert res.exit_code == 2 and "damaged" in res.output and "Traceback" not in res.output, res.output
+    assert len(res.output.strip().splitlines()) == 1
+    (meta,) = db.glob("*/collection.json")
+    meta.unlink()
+    res = runner.invoke(app, query)
+    assert res.exit_code == 2 and "damaged" in res.output and "collection.json" in res.output, res.output
+    res = runner.invoke(app, ["index", str(archive), "--db", str(db), "--model", str(model_dir), "--workers", "0",
+                              "--no-progress"])
+    assert res.exit_code == 2 and "damaged" in res.output and "Traceback" not in res.output, res.output
