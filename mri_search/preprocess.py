@@ -27,7 +27,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -39,6 +38,7 @@ from monai.transforms import (
     ScaleIntensityRanged, ScaleIntensityRangePercentilesd, Spacingd,
 )
 
+from .atomic import atomic_path
 from .configs import build_config
 from .ingest.records import SeriesRecord
 from .preprocess_transforms import DWI_CHOICES, AntiAliasd, Loader, LoadSeriesd
@@ -276,13 +276,7 @@ class PreprocessCache:
         self.misses += 1
         img = run_transforms(self.transforms, {"series": record})["image"]
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:  # concurrent workers never see a half-written file
             save_file({"image": img.as_tensor().contiguous(), "affine": img.affine.to(torch.float64).contiguous()},
-                      tmp, metadata={"series_key": record.key, "config_hash": self.cfg.hash()})
-            os.replace(tmp, path)  # atomic: concurrent workers never see a half-written file
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+                      str(tmp), metadata={"series_key": record.key, "config_hash": self.cfg.hash()})
         return img

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mri_search.atomic import atomic_path
 from pretrain.config import TrainCfg
 
 log = logging.getLogger(__name__)
@@ -88,9 +89,8 @@ def save_checkpoint(
         "rng": rng_state,
         "data": data_state,
     }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(ckpt, tmp)
-    os.replace(tmp, path)  # atomic on POSIX and Windows within one filesystem
+    with atomic_path(path) as tmp:  # a run killed while saving keeps its previous checkpoint
+        torch.save(ckpt, tmp)
     return path
 
 

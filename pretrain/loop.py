@@ -14,7 +14,6 @@ import contextlib
 import json
 import logging
 import math
-import os
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -27,6 +26,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from mri_search.atomic import atomic_write_text
 from pretrain import distributed
 from pretrain.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint, unwrap
 from pretrain.config import TrainCfg
@@ -62,9 +62,7 @@ def _trim_metrics(path: Path, last_step: int) -> None:
     if not path.exists():
         return
     lines = [ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln)["step"] <= last_step]
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(ln + "\n" for ln in lines))
-    os.replace(tmp, path)
+    atomic_write_text(path, "".join(ln + "\n" for ln in lines))
 
 
 def train(

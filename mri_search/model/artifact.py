@@ -19,7 +19,6 @@ import datetime as _dt
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from ..atomic import atomic_path
 from .config import ModelCfg
 from .identity import CONFIG_NAME, FORMAT_VERSION, WEIGHTS_NAME, model_identity
 from .identity import read_meta as _read_meta
@@ -83,14 +83,8 @@ def _json_ready(value, what: str):
 
 
 def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        write(str(tmp))
 
 
 STORAGE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}

@@ -19,9 +19,10 @@ import fcntl
 import json
 import logging
 import os
-import tempfile
 import time
 from pathlib import Path
+
+from ..atomic import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +102,7 @@ def register_model(folder: str | os.PathLike, model_id: str | None = None, path:
         if models.get(model_id) == entry:
             return model_id
         models[model_id] = entry
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump({"version": VERSION, "models": models}, f, indent=2, sort_keys=True)
-                f.write("\n")
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        atomic_write_text(path, json.dumps({"version": VERSION, "models": models}, indent=2, sort_keys=True) + "\n")
     log.debug("registered model %s at %s in %s", model_id, folder, path)
     return model_id
 

@@ -16,9 +16,9 @@ reads the features. The schema metadata holds the collection metadata (model ide
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..atomic import atomic_path
 from ..store.layout import IMAGE, CollectionMeta
 from ..store.parquet import VECTOR_COLUMNS, read_meta, schema
 from ..store.payload import PAYLOAD_FIELDS, PHI_FIELD
@@ -102,9 +103,9 @@ class FeaturesWriter:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.schema = features_schema(meta, info)
-        fd, self._tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        os.close(fd)
-        self._writer = pq.ParquetWriter(self._tmp, self.schema)
+        self._stack = contextlib.ExitStack()  # holds the temporary file until __exit__ places or removes it
+        self._tmp = self._stack.enter_context(atomic_path(self.path))
+        self._writer = pq.ParquetWriter(str(self._tmp), self.schema)
         self.rows = 0
 
     def write(self, rows: Iterable[dict]) -> None:
@@ -122,11 +123,10 @@ class FeaturesWriter:
             if exc_type is None and self.rows == 0:
                 self._writer.write_table(self.schema.empty_table())
             self._writer.close()
-            if exc_type is None:
-                os.replace(self._tmp, self.path)
-        finally:
-            if os.path.exists(self._tmp):
-                os.unlink(self._tmp)
+        except BaseException as err:
+            self._stack.__exit__(type(err), err, err.__traceback__)  # removes the temporary file
+            raise
+        self._stack.__exit__(exc_type, exc, tb)  # renames it over the target only without an exception
 
 
 def read_info(path: str | os.PathLike) -> FeaturesInfo | None:

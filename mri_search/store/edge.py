@@ -22,13 +22,13 @@ import fcntl
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_write_text
 from .base import Hit, Point, point_of
 from .layout import PAYLOAD_INDEXES, VECTORS, CollectionMeta, StoreBusy, check_name, parse_filter
 
@@ -341,13 +341,4 @@ def _no_meta(folder: Path) -> str:
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write_text(path, text, fsync=True)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..atomic import atomic_path
 from ..ingest.phi import PHI_KEYWORDS
 from ..ingest.report_text import SECTION_ORDER
 from .base import Point
@@ -63,11 +63,9 @@ def write_points(points: Iterable[Point], path: str | os.PathLike, meta: Collect
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sch = schema(meta)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
     n = 0
-    try:
-        with pq.ParquetWriter(tmp, sch) as writer:
+    with atomic_path(path) as tmp:
+        with pq.ParquetWriter(str(tmp), sch) as writer:
             rows: list[dict] = []
             for p in points:
                 for name, v in p.vectors.items():
@@ -84,10 +82,6 @@ def write_points(points: Iterable[Point], path: str | os.PathLike, meta: Collect
             if rows or n == 0:
                 writer.write_table(pa.Table.from_pylist(rows, schema=sch))
                 n += len(rows)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return n
 
 
