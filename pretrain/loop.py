@@ -17,6 +17,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -97,91 +98,34 @@ def train(
          "checkpoint": path of the last checkpoint}.
     """
     info = distributed.init_distributed()
-    device = info.device
     out_dir = Path(cfg.out_dir)
-    ckpt_path, metrics_path = out_dir / CHECKPOINT, out_dir / METRICS
     if info.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
-
-    model.to(device)
-    optimizer = make_optimizer(model, cfg)
-    scaler = None  # bf16 and fp32 need no loss scaling
-    if resume and ckpt_path.exists():
-        step = _restore(ckpt_path, model, optimizer, train_batches, cfg, info)
-        if info.is_main:
-            _trim_metrics(metrics_path, step)
-    else:
-        if resume:
-            log.warning("--resume: no checkpoint at %s, starting from step 0", ckpt_path)
-        step = 0
-        seed_everything(cfg.seed + info.rank)
-        if info.is_main and metrics_path.exists():
-            metrics_path.unlink()
-
-    ddp = info.world_size > 1
-    net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) if ddp \
-        else model
-    use_bf16 = cfg.precision == "bf16" and device.type == "cuda"
-    if cfg.precision == "bf16" and not use_bf16:
+    model.to(info.device)
+    run = _Run(cfg=cfg, info=info, model=model, optimizer=make_optimizer(model, cfg), train_batches=train_batches,
+               ckpt_path=out_dir / CHECKPOINT, metrics_path=out_dir / METRICS,
+               use_bf16=cfg.precision == "bf16" and info.device.type == "cuda")
+    if cfg.precision == "bf16" and not run.use_bf16:
         log.info("precision bf16 asked for but no GPU: training in fp32")
-
-    def autocast():
-        return torch.autocast("cuda", dtype=torch.bfloat16) if use_bf16 else contextlib.nullcontext()
-
-    def checkpoint() -> None:
-        rng, data = distributed.gather_objects(capture_rng_state()), distributed.gather_objects(
-            train_batches.state_dict() if hasattr(train_batches, "state_dict") else None)
-        if info.is_main:
-            save_checkpoint(ckpt_path, model, optimizer, scaler, step, cfg, rng, data)
-
-    def evaluate() -> dict[str, Any]:
-        rng = capture_rng_state()
-        model.eval()
-        with torch.no_grad(), autocast():
-            result = {"step": step, "split": "val", **eval_fn(unwrap(model), step)}
-        model.train()
-        restore_rng_state(rng)
-        if info.is_main:
-            log.info("step %d eval: %s", step, result)
-        return result
-
-    def write(record: dict) -> None:
-        if info.is_main:
-            with metrics_path.open("a") as f:
-                f.write(json.dumps(record) + "\n")
+    step = _start(run, resume)
+    ddp = info.world_size > 1
+    net = DistributedDataParallel(model, device_ids=[info.device.index] if info.device.type == "cuda" else None) \
+        if ddp else model
 
     history, evals = [], []
     batches = iter(train_batches)
     vols_per_step = cfg.batch_size * cfg.accum_steps * info.world_size
     bar = tqdm(total=cfg.total_steps, initial=step, disable=not info.is_main, unit="step", dynamic_ncols=True)
     if eval_fn is not None and cfg.eval_at_start and step == 0:
-        evals.append(evaluate())
-        write(evals[-1])
+        evals.append(run.evaluate(eval_fn, step))
     window_start, window_wait, window_steps = time.perf_counter(), 0.0, 0
     model.train()
     while step < cfg.total_steps:
         lr = lr_at(step + 1, cfg)  # this update is number step + 1
-        for group in optimizer.param_groups:
+        for group in run.optimizer.param_groups:
             group["lr"] = lr * group.get("lr_scale", 1.0)
-        loss_sum = torch.zeros((), device=device)
-        for micro in range(cfg.accum_steps):
-            t = time.perf_counter()
-            try:
-                batch = next(batches)
-            except StopIteration:
-                raise ValueError(f"train_batches ran out at step {step}: make it endless (cycle epochs inside it)"
-                                 ) from None
-            window_wait += time.perf_counter() - t
-            batch = to_device(batch, device)
-            last = micro == cfg.accum_steps - 1
-            with (contextlib.nullcontext() if last or not ddp else net.no_sync()):
-                with autocast():
-                    loss = loss_fn(net, batch)
-                (loss / cfg.accum_steps).backward()
-            loss_sum += loss.detach().float()
-        grad_norm = nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip) if cfg.grad_clip > 0 else None
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+        loss_sum, grad_norm, wait = _update(run, net, batches, loss_fn, step, ddp)
+        window_wait += wait
         step += 1
         window_steps += 1
         bar.update(1)
@@ -196,17 +140,105 @@ def train(
             if not math.isfinite(loss_val):
                 log.warning("step %d: loss is %s", step, loss_val)
             history.append(record)
-            write(record)
+            run.write(record)
             bar.set_postfix(loss=f"{loss_val:.4f}", lr=f"{lr:.2e}", vol_s=f"{record['vol_per_s']:.1f}")
             window_start, window_wait, window_steps = time.perf_counter(), 0.0, 0
         if (cfg.ckpt_every and step % cfg.ckpt_every == 0) or step == cfg.total_steps:
-            checkpoint()
+            run.checkpoint(step)
         if eval_fn is not None and ((cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.total_steps):
-            evals.append(evaluate())
-            write(evals[-1])
+            evals.append(run.evaluate(eval_fn, step))
     bar.close()
     distributed.barrier()
-    return {"step": step, "history": history, "evals": evals, "checkpoint": str(ckpt_path)}
+    return {"step": step, "history": history, "evals": evals, "checkpoint": str(run.ckpt_path)}
+
+
+@dataclass
+class _Run:
+    """What ``train`` and its steps share: the config, this process, the model and optimizer, the run's files."""
+
+    cfg: TrainCfg
+    info: Any  # distributed.DistInfo: rank, world size, device
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    train_batches: Iterable
+    ckpt_path: Path
+    metrics_path: Path
+    use_bf16: bool
+
+    def autocast(self):
+        return torch.autocast("cuda", dtype=torch.bfloat16) if self.use_bf16 else contextlib.nullcontext()
+
+    def checkpoint(self, step: int) -> None:
+        """Every rank's RNG and data state gathered; the main rank writes them with the model and optimizer."""
+        rng, data = distributed.gather_objects(capture_rng_state()), distributed.gather_objects(
+            self.train_batches.state_dict() if hasattr(self.train_batches, "state_dict") else None)
+        if self.info.is_main:
+            save_checkpoint(self.ckpt_path, self.model, self.optimizer, None, step, self.cfg, rng, data)
+
+    def evaluate(self, eval_fn, step: int) -> dict[str, Any]:
+        """``eval_fn`` on the bare model in eval mode, RNG states restored afterwards; the record is written."""
+        rng = capture_rng_state()
+        self.model.eval()
+        with torch.no_grad(), self.autocast():
+            result = {"step": step, "split": "val", **eval_fn(unwrap(self.model), step)}
+        self.model.train()
+        restore_rng_state(rng)
+        if self.info.is_main:
+            log.info("step %d eval: %s", step, result)
+        self.write(result)
+        return result
+
+    def write(self, record: dict) -> None:
+        if self.info.is_main:
+            with self.metrics_path.open("a") as f:
+                f.write(json.dumps(record) + "\n")
+
+
+def _start(run: _Run, resume: bool) -> int:
+    """The step to start from: the checkpoint's when resuming from one (metrics after it dropped), else 0 with
+    fresh seeds and metrics."""
+    info = run.info
+    if resume and run.ckpt_path.exists():
+        step = _restore(run.ckpt_path, run.model, run.optimizer, run.train_batches, run.cfg, info)
+        if info.is_main:
+            _trim_metrics(run.metrics_path, step)
+        return step
+    if resume:
+        log.warning("--resume: no checkpoint at %s, starting from step 0", run.ckpt_path)
+    seed_everything(run.cfg.seed + info.rank)
+    if info.is_main and run.metrics_path.exists():
+        run.metrics_path.unlink()
+    return 0
+
+
+def _update(run: _Run, net: nn.Module, batches, loss_fn, step: int, ddp: bool):
+    """One optimizer update over ``cfg.accum_steps`` micro-batches (DDP syncs gradients on the last only).
+
+    Returns:
+        (the summed micro-batch losses, the gradient norm before clipping or None, seconds spent waiting for data).
+    """
+    cfg = run.cfg
+    loss_sum = torch.zeros((), device=run.info.device)
+    wait = 0.0
+    for micro in range(cfg.accum_steps):
+        t = time.perf_counter()
+        try:
+            batch = next(batches)
+        except StopIteration:
+            raise ValueError(f"train_batches ran out at step {step}: make it endless (cycle epochs inside it)"
+                             ) from None
+        wait += time.perf_counter() - t
+        batch = to_device(batch, run.info.device)
+        last = micro == cfg.accum_steps - 1
+        with (contextlib.nullcontext() if last or not ddp else net.no_sync()):
+            with run.autocast():
+                loss = loss_fn(net, batch)
+            (loss / cfg.accum_steps).backward()
+        loss_sum += loss.detach().float()
+    grad_norm = nn.utils.clip_grad_norm_(run.model.parameters(), cfg.grad_clip) if cfg.grad_clip > 0 else None
+    run.optimizer.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    return loss_sum, grad_norm, wait
 
 
 def _restore(ckpt_path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, train_batches: Iterable,

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import ArchiveArg, DeviceOpt, JsonOpt, KeepPhiOpt, ModelOpt, ProgressOpt, WorkersOpt
+from .options import ArchiveArg, DeviceOpt, JsonOpt, KeepPhiOpt, LocatorOpt, ModelOpt, ProgressOpt, WorkersOpt
 from .options import fail as _fail
 
 
@@ -46,10 +46,7 @@ def index(
     lock_wait: Annotated[float, typer.Option(
         help="Seconds to wait for an embedded index that another process (a query) has open before giving up.")
     ] = 60.0,
-    locator: Annotated[Optional[Path], typer.Option(
-        help="Where to keep the locator, the table of the series' real file paths (default: beside the embedded "
-             "index as <db>.locator/, or under MRI_SEARCH_HOME/locators for a server). It stays on this machine.")
-    ] = None,
+    locator: LocatorOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Embed every series of an archive into a Qdrant collection (and Parquet), resumably.

@@ -17,6 +17,12 @@ WorkersOpt = Annotated[int, typer.Option(help="Worker processes reading and prep
 KeepPhiOpt = Annotated[bool, typer.Option(
     help="Store raw patient identifiers (names, IDs, dates, UIDs) and raw file paths in the output; off by "
          "default (paths then show identifier values as salted tokens such as PAT-3f9c1a2b).")]
+ArchiveRootOpt = Annotated[Optional[Path], typer.Option(
+    help="Where the archive is now, if it moved since indexing: images are read through the locator, rebased onto "
+         "this folder.")]
+LocatorOpt = Annotated[Optional[Path], typer.Option(
+    help="The index's locator file (the series' real file paths, kept on the indexing machine; default: beside "
+         "the embedded index as <db>.locator/, or under MRI_SEARCH_HOME/locators for a server).")]
 DeviceOpt = Annotated[str, typer.Option(help="Torch device of the encoder (cpu, cuda, cuda:1, ...).")]
 ProgressOpt = Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .options import ArchiveRootOpt, LocatorOpt
 from .options import busy as _busy
 from .options import fail as _fail
 
@@ -54,12 +55,8 @@ def query(
              "series the lesion is (centre in RAS mm, slice, probability) and write its heatmap, lesions JSON and "
              "overlay PNG into --lesions-out.")] = None,
     lesions_out: Annotated[Path, typer.Option(help="Folder for --lesions' files.")] = Path("lesions"),
-    archive_root: Annotated[Optional[Path], typer.Option(
-        help="Where the archive is now, if it moved since indexing: thumbnails and --lesions find the files "
-             "through the locator, rebased onto this folder.")] = None,
-    locator: Annotated[Optional[Path], typer.Option(
-        help="The index's locator file (real file paths of the series; default: beside the embedded index, or "
-             "under MRI_SEARCH_HOME/locators for a server).")] = None,
+    archive_root: ArchiveRootOpt = None,
+    locator: LocatorOpt = None,
     db: Annotated[Optional[Path], typer.Option(
         help="Embedded index folder (default: $MRI_SEARCH_HOME/qdrant, else ~/.local/share/mri-search/qdrant).")
     ] = None,

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import fail
+from .options import ArchiveRootOpt, LocatorOpt, fail
 
 
 def serve(
@@ -31,12 +31,8 @@ def serve(
     model: Annotated[Optional[Path], typer.Option(
         help="Model folder; it must be the model that wrote the collection (default: that model).")] = None,
     salt: Annotated[str, typer.Option(help="The index run's identifier salt.")] = "mri-search",
-    archive_root: Annotated[Optional[Path], typer.Option(
-        help="Where the archive is now, if it moved since indexing: the locator's paths are rebased onto it.")
-    ] = None,
-    locator: Annotated[Optional[Path], typer.Option(
-        help="The index's locator file (real file paths; default: beside the index, or under MRI_SEARCH_HOME for "
-             "a server).")] = None,
+    archive_root: ArchiveRootOpt = None,
+    locator: LocatorOpt = None,
     max_upload_mb: Annotated[float, typer.Option(
         help="Largest image-query upload (NIfTI or zipped DICOM series), read into memory.")] = 64.0,
     lock_wait: Annotated[float, typer.Option(
