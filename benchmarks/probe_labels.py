@@ -20,10 +20,11 @@ import logging
 from pathlib import Path
 
 from benchmarks.bench.data import load_bench_data
+from mri_search.ingest.salt import resolve_salt
 from benchmarks.bench.probe_tasks import PROBE_TASKS
 
 
-def write_label_files(archive: Path, out: Path, tasks: list[str] | None = None, salt: str = "mri-search",
+def write_label_files(archive: Path, out: Path, tasks: list[str] | None = None, salt: str | None = None,
                       workers: int = 1) -> dict[str, int]:
     """Write ``out/<task>.csv`` for every task (or ``tasks``) and ``out/tasks.json``; returns rows per task.
 
@@ -34,7 +35,7 @@ def write_label_files(archive: Path, out: Path, tasks: list[str] | None = None, 
     unknown = [t for t in names if t not in PROBE_TASKS]
     if unknown:
         raise ValueError(f"unknown task(s) {unknown}; choose from {', '.join(PROBE_TASKS)}")
-    data = load_bench_data(archive, "all", salt, workers)
+    data = load_bench_data(archive, "all", resolve_salt(salt), workers)  # None: as `embed` does, the installation's
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
     for name in names:
@@ -59,7 +60,8 @@ def main() -> None:  # pragma: no cover - thin script entry
     ap.add_argument("archive", type=Path, help="an archive written by `mri-search synth` (with manifest.parquet)")
     ap.add_argument("--out", type=Path, required=True, help="folder for <task>.csv and tasks.json")
     ap.add_argument("--tasks", help=f"comma list (default all: {', '.join(PROBE_TASKS)})")
-    ap.add_argument("--salt", default="mri-search", help="the salt of the embed run (series keys are salted)")
+    ap.add_argument("--salt", help="the salt of the embed run (series keys are salted; default, as for `embed`: "
+                                   "this installation's)")
     ap.add_argument("--workers", type=int, default=1, help="header-reading processes")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")

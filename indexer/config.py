@@ -24,7 +24,9 @@ class IndexCfg:
     workers: int = 2  # DataLoader processes reading and preprocessing series (0: in the main process)
     batch_size: int = 8  # series per encoder call and per upsert (a SIGKILL loses at most one batch's work)
     shard: tuple[int, int] = (0, 1)  # (K, N): index only the series whose key hashes to K mod N
-    salt: str = "mri-search"  # identifier hash salt; must be the same for every run into one collection
+    # identifier hash salt; must be the same for every run into one collection (share it across shards). None: this
+    # installation's random salt, or the old public default for a collection built with it (ingest.salt)
+    salt: str | None = None
     keep_phi: bool = False  # store raw patient identifiers and raw file paths in the payload (off by default)
     # the locator (series key -> real file path, on this machine only); None: store.locator.locator_path
     locator: Path | None = None

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from mri_search.ingest.archive import scan_archive, write_error_report
+from mri_search.ingest.salt import resolve_salt
 from mri_search.ingest.config import ScanOptions
 from mri_search.ingest.records import Skip
 from mri_search.store import IMAGE, REPORT, point_id
@@ -36,7 +37,7 @@ class EmbedCfg:
     errors: Path | None = None  # error report (TSV); None: <out without suffix>.errors.tsv
     workers: int = 2  # DataLoader processes reading and preprocessing series (0: in the main process)
     batch_size: int = 8  # series per encoder call
-    salt: str = "mri-search"  # identifier hash salt (series keys; label files refer to them)
+    salt: str | None = None  # identifier hash salt (series keys; label files refer to them); None: the installation's
     keep_phi: bool = False  # store raw patient identifiers in the file (off by default)
     device: str = "cpu"  # torch device of the encoder
     cache_dir: Path | None = None  # on-disk preprocessing cache to read and fill (None: none)
@@ -93,15 +94,16 @@ def run_embed(cfg: EmbedCfg) -> EmbedSummary:
 
     t0 = time.perf_counter()
     cfg.validate()
-    meta = _model_meta(cfg.model, cfg.salt)
-    scan = scan_archive(cfg.archive, ScanOptions(salt=cfg.salt, include_phi=cfg.keep_phi))
+    salt = resolve_salt(cfg.salt)
+    meta = _model_meta(cfg.model, salt)
+    scan = scan_archive(cfg.archive, ScanOptions(salt=salt, include_phi=cfg.keep_phi))
     loaded = load_model(cfg.model, device=cfg.device)
     vision = loaded.model.cfg.vision
     info = FeaturesInfo(hidden=vision.hidden_size, n_tokens=loaded.model.visual.num_patches,
                         patch_tokens=cfg.patch_tokens, model=str(cfg.model), model_name=meta.model_name)
     wanted = ("pooled", "token_mean") + (("patch_tokens",) if cfg.patch_tokens else ())
     failures: list[Skip] = []
-    shown = scan.redactor(cfg.salt, keep=cfg.keep_phi)  # identifier values in error lines' paths -> tokens
+    shown = scan.redactor(salt, keep=cfg.keep_phi)  # identifier values in error lines' paths -> tokens
     batches = embed_series(loaded, scan.series, scan.reports, batch_size=cfg.batch_size, workers=cfg.workers,
                            features=wanted, cache_dir=cfg.cache_dir)
     with FeaturesWriter(cfg.out, meta, info) as writer, \

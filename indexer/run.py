@@ -21,6 +21,7 @@ The run, in order:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -31,6 +32,7 @@ from pathlib import Path
 from mri_search import __version__
 from mri_search.ingest.archive import scan_archive, write_error_report
 from mri_search.ingest.config import ScanOptions
+from mri_search.ingest.salt import salt_for
 from mri_search.ingest.records import Skip
 from mri_search.ingest.path_ids import PathRedactor
 from mri_search.store import (
@@ -98,6 +100,18 @@ def _model_meta(folder: Path, salt: str) -> CollectionMeta:
                           embed_dim=int(cfg["embed_dim"]), salt_check=salt_check(salt), created_with=__version__)
 
 
+def _choose_salt(cfg: IndexCfg, given: VectorStore | None, name: str) -> str:
+    """``--salt``, else the installation's, else (for a collection built with it) the old public default."""
+    if cfg.salt:
+        return cfg.salt
+    with _store(cfg, given) as st:
+        try:
+            found = st.read_meta(name)
+        except ValueError:  # a damaged or foreign collection: ensure_collection says so below
+            found = None
+    return salt_for(found.salt_check if found is not None else None, None, salt_check)
+
+
 def _register_model(folder: Path, model_id: str) -> None:
     """Record where the model lives, so that ``mri-search query`` finds it from the collection's model identity
     (``mri_search.model.registry``). A registry that cannot be written costs only a warning."""
@@ -138,13 +152,15 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
     """
     t0 = time.perf_counter()
     cfg.validate()
-    meta = _model_meta(cfg.model, cfg.salt)
+    meta = _model_meta(cfg.model, "")
     _register_model(cfg.model, meta.model_id)
     name = cfg.collection or collection_name(meta.model_id)
-    scan = scan_archive(cfg.archive, ScanOptions(salt=cfg.salt, include_phi=cfg.keep_phi))
+    salt = _choose_salt(cfg, store, name)
+    meta = dataclasses.replace(meta, salt_check=salt_check(salt))
+    scan = scan_archive(cfg.archive, ScanOptions(salt=salt, include_phi=cfg.keep_phi))
     records = [r for r in scan.series if in_shard(r.key, cfg.shard)]
     # identifier values anywhere in the archive's paths, for lines that are not tied to one series' headers
-    shown = scan.redactor(cfg.salt, keep=cfg.keep_phi)
+    shown = scan.redactor(salt, keep=cfg.keep_phi)
     scan_skips = [s.redacted(shown) for s in scan.skipped if in_shard(s.series or s.path, cfg.shard)]
     ids = {r.key: point_id(meta.model_id, r.key) for r in records}
 

@@ -9,7 +9,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import ArchiveArg, DeviceOpt, JsonOpt, KeepPhiOpt, LocatorOpt, ModelOpt, ProgressOpt, WorkersOpt
+from .options import (
+    ArchiveArg, DeviceOpt, JsonOpt, KeepPhiOpt, LocatorOpt, ModelOpt, ProgressOpt, SaltOpt, WorkersOpt,
+)
 from .options import fail as _fail
 
 
@@ -34,8 +36,7 @@ def index(
     shard: Annotated[Optional[str], typer.Option(
         help="K/N: index only this machine's part (K from 0 to N-1) of the archive, for N machines in parallel.")
     ] = None,
-    salt: Annotated[str, typer.Option(
-        help="Salt of the identifier hashes: keep it the same for every run into one collection.")] = "mri-search",
+    salt: SaltOpt = None,
     keep_phi: KeepPhiOpt = False,
     device: DeviceOpt = "cpu",
     qdrant_shards: Annotated[Optional[int], typer.Option(
@@ -89,8 +90,7 @@ def embed(
         help="Error report (TSV) path (default: OUT's name with .errors.tsv).")] = None,
     workers: WorkersOpt = 2,
     batch_size: Annotated[int, typer.Option(help="Series per encoder call.")] = 8,
-    salt: Annotated[str, typer.Option(
-        help="Salt of the identifier hashes (series keys: label files name series by them).")] = "mri-search",
+    salt: SaltOpt = None,
     keep_phi: KeepPhiOpt = False,
     device: DeviceOpt = "cpu",
     cache_dir: Annotated[Optional[Path], typer.Option(

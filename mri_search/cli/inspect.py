@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .options import SaltOpt
 from .options import fail as _fail
 
 
@@ -15,8 +16,7 @@ def inspect(
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per line instead of a table.")] = False,
     errors: Annotated[Optional[Path], typer.Option(
         help="Also write the skipped/failed files as a tab-separated error report to this path.")] = None,
-    salt: Annotated[str, typer.Option(
-        help="Salt of the identifier hashes (use one per site and keep it private).")] = "mri-search",
+    salt: SaltOpt = None,
     include_phi: Annotated[bool, typer.Option(
         help="Keep raw patient identifiers in the output (off by default: only salted hashes leave).")] = False,
 ) -> None:

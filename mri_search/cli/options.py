@@ -17,6 +17,11 @@ WorkersOpt = Annotated[int, typer.Option(help="Worker processes reading and prep
 KeepPhiOpt = Annotated[bool, typer.Option(
     help="Store raw patient identifiers (names, IDs, dates, UIDs) and raw file paths in the output; off by "
          "default (paths then show identifier values as salted tokens such as PAT-3f9c1a2b).")]
+SaltOpt = Annotated[Optional[str], typer.Option(
+    "--salt", envvar="MRI_SEARCH_SALT",
+    help="Salt of the identifier hashes (or set MRI_SEARCH_SALT). Default: this installation's random salt "
+         "($MRI_SEARCH_HOME/salt, created at first use); give every machine of one index the same. An index built "
+         "with the old public default is found and used with a warning.")]
 ArchiveRootOpt = Annotated[Optional[Path], typer.Option(
     help="Where the archive is now, if it moved since indexing: images are read through the locator, rebased onto "
          "this folder.")]

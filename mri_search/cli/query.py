@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import ArchiveRootOpt, LocatorOpt
+from .options import ArchiveRootOpt, LocatorOpt, SaltOpt
 from .options import busy as _busy
 from .options import fail as _fail
 
@@ -69,9 +69,7 @@ def query(
     model: Annotated[Optional[Path], typer.Option(
         help="Model folder; it must be the model that wrote the collection (default: that model, found in the "
              "folders that index runs recorded, or the shipped one).")] = None,
-    salt: Annotated[str, typer.Option(
-        help="Salt of the identifier hashes: the index run's (study exclusions are matched by salted key).")
-    ] = "mri-search",
+    salt: SaltOpt = None,
     device: Annotated[str, typer.Option(help="Torch device of the encoder (cpu, cuda, ...).")] = "cpu",
     text_encoder: Annotated[str, typer.Option(
         help="How a text query is encoded: auto (the model's report tower as ONNX, without torch; built and "

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import ArchiveRootOpt, LocatorOpt, fail
+from .options import ArchiveRootOpt, LocatorOpt, SaltOpt, fail
 
 
 def serve(
@@ -30,7 +30,7 @@ def serve(
         help="Collection to search (default: --model's own, else the only one, else the shipped model's).")] = None,
     model: Annotated[Optional[Path], typer.Option(
         help="Model folder; it must be the model that wrote the collection (default: that model).")] = None,
-    salt: Annotated[str, typer.Option(help="The index run's identifier salt.")] = "mri-search",
+    salt: SaltOpt = None,
     archive_root: ArchiveRootOpt = None,
     locator: LocatorOpt = None,
     max_upload_mb: Annotated[float, typer.Option(

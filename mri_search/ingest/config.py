@@ -13,7 +13,8 @@ MIN_SPACING_MM = 0.05
 class ScanOptions:
     """How to read an archive, and the limits that protect the reader from hostile or broken input."""
 
-    salt: str = "mri-search"  # salt of identifier hashes: set one per site and keep it private
+    # salt of identifier hashes; None: this installation's random one (ingest.salt), resolved at construction
+    salt: str | None = None
     include_phi: bool = False  # True: keep raw identifiers in SeriesRecord.phi (never the default)
     max_file_bytes: int = 4 * 1024**3  # a single file (or zip/tar member) larger than this is skipped
     max_total_bytes: int = 500 * 1024**3  # total uncompressed size of a zip/tar; beyond it the rest is skipped
@@ -24,3 +25,9 @@ class ScanOptions:
     # any pixel is read or decompressed
     max_voxels: int = 2**28
     workers: int = 1  # header-reading worker processes
+
+    def __post_init__(self) -> None:
+        if not self.salt:
+            from .salt import installation_salt
+
+            object.__setattr__(self, "salt", installation_salt())

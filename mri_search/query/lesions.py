@@ -70,7 +70,7 @@ def check_decoder(decoder: str | Path) -> None:
         raise ValueError(f"--lesions {decoder} is a {task or 'unknown'} decoder; pass a `localize train` folder")
 
 
-def locate_lesions(hits: list[QueryHit], decoder: str | Path, out_dir: str | Path, salt: str = "mri-search",
+def locate_lesions(hits: list[QueryHit], decoder: str | Path, out_dir: str | Path, salt: str | None = None,
                    threshold: float = 0.5, locator=None) -> LesionFindings:
     """Run the localisation decoder on every hit's series; files go to ``out_dir`` as ``NN_<series key>_*``.
     ``locator``: the index's ``Locator``, where the series' files are (``thumbs.find_series``).

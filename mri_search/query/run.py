@@ -56,7 +56,7 @@ class QueryCfg:
     api_key: str | None = None  # Qdrant API key
     collection: str | None = None  # collection to search (None: the model's own, else the only one, ...)
     model: Path | None = None  # model folder (None: the one that wrote the collection)
-    salt: str = "mri-search"  # the index run's identifier salt (study exclusions are salted keys)
+    salt: str | None = None  # the index run's identifier salt; None: the installation's (or the collection's legacy one)
     device: str = "cpu"  # torch device of the encoder
     text_encoder: str = "auto"  # auto (cached ONNX report tower), onnx or torch
     lock_wait_s: float = 1.0  # seconds to wait for an embedded index another process has open
@@ -88,6 +88,7 @@ class QueryResult:
     thumbnails: Thumbnails | None = None  # what --thumbnails wrote
     lesions: LesionFindings | None = None  # what --lesions found
     image_shown: str | None = None  # the query image's path, its own identifier values replaced (as stored paths)
+    salt: str | None = None  # the salt the query ran with (Searcher.salt)
 
     def to_json(self) -> str:
         """One JSON document: the query's context, ``thumbnails``, ``lesions`` and the ``hits``."""
@@ -100,7 +101,7 @@ class QueryResult:
         return to_json(self.hits, query=c.text, image=self.image_shown,
                        target=c.target, collection=self.collection, model_id=self.model_id,
                        model=str(self.model_dir), text_encoder=self.text_backend,
-                       filters=c.filters.to_filter(c.salt), group_by=c.group_by, top_k=c.top_k,
+                       filters=c.filters.to_filter(self.salt), group_by=c.group_by, top_k=c.top_k,
                        timings_ms=self.timings_ms, **extra)
 
     def lines(self) -> list[str]:
@@ -116,6 +117,18 @@ class QueryResult:
             out.append(f"lesions (decoder {self.cfg.lesions}, files in {self.cfg.lesions_out}):")
             out.extend("  " + line for line in self.lesions.lines())
         return out
+
+
+def _query_image(searcher: Searcher, cfg: QueryCfg):
+    """(the query series read with the collection's salt, its path with its own identifier values as tokens), or
+    (None, None) for a text query."""
+    if cfg.image is None:
+        return None, None
+    from ..ingest.path_ids import redact_path
+    from .searcher import read_series
+
+    image = read_series(cfg.image, searcher.salt, cfg.series)
+    return image, redact_path(str(cfg.image), searcher.salt, image.path_ids)
 
 
 def _search(searcher: Searcher, cfg: QueryCfg, image) -> list[QueryHit]:
@@ -148,21 +161,16 @@ def run_query(cfg: QueryCfg, searcher: Searcher | None = None) -> QueryResult:
         from .lesions import check_decoder
 
         check_decoder(cfg.lesions)
-    image = shown = None
-    if cfg.image is not None:
-        from ..ingest.path_ids import redact_path
-        from .searcher import read_series
-
-        image = read_series(cfg.image, cfg.salt, cfg.series)
-        shown = redact_path(str(cfg.image), cfg.salt, image.path_ids)
     try:
         if searcher is None:
             searcher = Searcher.open(db=cfg.db, url=cfg.qdrant_url, api_key=cfg.api_key, lock_wait_s=cfg.lock_wait_s,
                                      collection=cfg.collection, model=cfg.model, salt=cfg.salt, device=cfg.device,
                                      text_encoder=cfg.text_encoder)
             with searcher:
+                image, shown = _query_image(searcher, cfg)
                 hits = _search(searcher, cfg, image)
         else:
+            image, shown = _query_image(searcher, cfg)
             hits = _search(searcher, cfg, image)
     except StoreBusy as e:
         if isinstance(e, QueryBusy):
@@ -179,13 +187,13 @@ def run_query(cfg: QueryCfg, searcher: Searcher | None = None) -> QueryResult:
     if cfg.thumbnails is not None:
         from .thumbs import write_thumbnails
 
-        shots = write_thumbnails(hits, cfg.thumbnails, searcher.preprocess_config(), salt=cfg.salt, locator=locator)
+        shots = write_thumbnails(hits, cfg.thumbnails, searcher.preprocess_config(), salt=searcher.salt, locator=locator)
     if cfg.lesions is not None:
         from .lesions import locate_lesions
 
-        found = locate_lesions(hits, cfg.lesions, cfg.lesions_out, salt=cfg.salt, locator=locator)
+        found = locate_lesions(hits, cfg.lesions, cfg.lesions_out, salt=searcher.salt, locator=locator)
     timings = {**{k: round(v, 2) for k, v in searcher.timings.items()},
                "total": round(1e3 * (time.perf_counter() - t0), 2)}
     return QueryResult(cfg=cfg, hits=hits, collection=searcher.collection, model_id=searcher.meta.model_id,
                        model_dir=searcher.model_dir, text_backend=searcher.text_backend, timings_ms=timings,
-                       thumbnails=shots, lesions=found, image_shown=shown)
+                       thumbnails=shots, lesions=found, image_shown=shown, salt=searcher.salt)

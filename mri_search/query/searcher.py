@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..ingest.salt import salt_for
 from ..store import IMAGE, REPORT, Hit, VectorStore, open_store, salt_check
 from .filters import QueryFilters
 from .grouping import group_field, grouped_search
@@ -104,7 +105,8 @@ class Searcher:
         store: an open store (``open_store``; ``ServerStore.memory()`` in tests).
         collection: the collection (None: chosen as ``resolve.pick_collection`` says).
         model: the model folder (None: the collection's model, found as ``resolve.resolve_model`` says).
-        salt: the identifier salt the collection was indexed with (study exclusions are salted keys).
+        salt: the identifier salt the collection was indexed with (study exclusions are salted keys); None: this
+            installation's, or the old public default when the collection was built with it (``ingest.salt``).
         device: torch device of the encoders.
         text_encoder: how text is encoded: ``auto`` (the cached ONNX report tower, built on first use), ``onnx``
             or ``torch`` (``text_encoder.QueryTextEncoder``).
@@ -116,17 +118,18 @@ class Searcher:
     """
 
     def __init__(self, store: VectorStore, collection: str | None = None, model: str | os.PathLike | None = None,
-                 salt: str = "mri-search", device: str = "cpu", owns_store: bool = False,
+                 salt: str | None = None, device: str = "cpu", owns_store: bool = False,
                  text_encoder: str = "auto") -> None:
         from ..model import model_identity
 
         self.store = store
-        self.salt = salt
         self.device = device
         self._owns_store = owns_store
         model_dir = Path(model).expanduser() if model is not None else None
         model_id = model_identity(model_dir) if model_dir is not None else None
         self.collection, self.meta = pick_collection(store, collection, model_id)
+        # --salt, else this installation's, else the old public default for a collection built with it
+        self.salt = salt_for(self.meta.salt_check, salt, salt_check)
         self.model_dir = resolve_model(self.meta, self.collection, model_dir, model_id)
         self.timings: dict[str, float] = {}  # ms: the latest encode and search, the one-off loads and open
         self._col = None
@@ -398,7 +401,7 @@ class Searcher:
         self.close()
 
 
-def read_series(image: str | os.PathLike, salt: str = "mri-search", series: int | None = None, options=None):
+def read_series(image: str | os.PathLike, salt: str | None = None, series: int | None = None, options=None):
     """The one series (``SeriesRecord``) at ``image``: a DICOM folder, a DICOM file set or a NIfTI file.
     ``options``: the scan's ``ScanOptions`` (limits; default: the defaults with ``salt``).
 

@@ -92,7 +92,7 @@ def contact_sheet(tiles: list[Path], out: Path, columns: int = SHEET_COLUMNS) ->
     return out
 
 
-def write_thumbnails(hits: list[QueryHit], out_dir: str | Path, preprocess_cfg, salt: str = "mri-search",
+def write_thumbnails(hits: list[QueryHit], out_dir: str | Path, preprocess_cfg, salt: str | None = None,
                      locator=None) -> Thumbnails:
     """One PNG per hit (``NN_<series key>.png``) and ``contact_sheet.png`` in ``out_dir``.
 

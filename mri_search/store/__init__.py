@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..home import HOME_ENV, default_home  # noqa: F401 - HOME_ENV re-exported
 from .base import Collection, Hit, Point, VectorStore, ensure_collection
 from .layout import (
     IMAGE, PAYLOAD_INDEXES, REPORT, CollectionMeta, CollectionMismatch, StoreBusy, collection_name, point_id,
@@ -23,16 +24,6 @@ __all__ = ["Collection", "CollectionMeta", "CollectionMismatch", "Hit", "IMAGE",
            "StoreBusy", "VectorStore", "collection_name", "default_db_dir", "default_home", "ensure_collection",
            "open_store", "point_id", "salt_check"]
 
-HOME_ENV = "MRI_SEARCH_HOME"
-
-
-def default_home() -> Path:
-    """mri-search's data folder: ``$MRI_SEARCH_HOME``, else ``$XDG_DATA_HOME/mri-search``, else
-    ``~/.local/share/mri-search``."""
-    if os.environ.get(HOME_ENV):
-        return Path(os.environ[HOME_ENV]).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base).expanduser() / "mri-search"
 
 
 def default_db_dir() -> Path:

@@ -18,7 +18,7 @@ class ServeCfg:
     qdrant_api_key: str | None = None  # the Qdrant server's key (not the page's)
     collection: str | None = None  # None: chosen as mri_search.query.resolve says
     model: Path | None = None  # None: the collection's own model
-    salt: str = "mri-search"  # the index run's identifier salt
+    salt: str | None = None  # the index run's identifier salt; None: the installation's (Searcher.salt decides)
     host: str = "127.0.0.1"  # interface to bind; anything but loopback needs api_key
     port: int = 8000
     api_key: str | None = None  # the page's and API's key: header X-API-Key, ?api_key= or the cookie it sets

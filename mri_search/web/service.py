@@ -67,7 +67,7 @@ class WebState:
         from ..store.locator import open_locator
 
         locator = open_locator(searcher.store.location, searcher.collection, cfg.locator, cfg.archive_root)
-        self.images = SeriesImages(searcher.preprocess_config(), cfg.salt, cfg.cache_items, locator)
+        self.images = SeriesImages(searcher.preprocess_config(), searcher.salt, cfg.cache_items, locator)
         self._encode_lock = threading.Lock()  # image queries: one at a time (the model loads on the first)
         self._root: tuple[int, str] | None = None  # (gate generation, archive root)
         self._facet_values: tuple[int, dict[str, list]] | None = None
@@ -133,7 +133,7 @@ class WebState:
         kind = upload_kind(body)
         t0 = time.perf_counter()
         limit = self.cfg.max_upload_bytes
-        opts = ScanOptions(salt=self.cfg.salt, max_file_bytes=UPLOAD_TOTAL_FACTOR * limit,
+        opts = ScanOptions(salt=self.searcher.salt, max_file_bytes=UPLOAD_TOTAL_FACTOR * limit,
                            max_total_bytes=UPLOAD_TOTAL_FACTOR * limit)
         with tempfile.TemporaryDirectory(prefix="mri-search-upload-") as tmp:  # mode 0700: this user only
             path = Path(tmp) / f"upload{kind}"
@@ -144,7 +144,7 @@ class WebState:
 
                 scan = scan_archive(path, opts)
                 notes = [f"{Path(s.path).name}: {s.reason}" for s in scan.skipped if s.level == "failed"][:10]
-                record = read_series(path, self.cfg.salt, series, options=opts)
+                record = read_series(path, self.searcher.salt, series, options=opts)
                 with self._encode_lock:
                     t1 = time.perf_counter()
                     vector = self.searcher.encode_record(record, name or "the upload")
@@ -165,7 +165,7 @@ class WebState:
         s = self.searcher
         ctx = {"query": None, "image": None, "similar_to": None, "target": p.target, "collection": s.collection,
                "model_id": s.meta.model_id, "model_name": s.meta.model_name, "text_encoder": s.text_backend,
-               "filters": p.filters.to_filter(self.cfg.salt), "group_by": p.group_by, "top_k": p.top_k,
+               "filters": p.filters.to_filter(self.searcher.salt), "group_by": p.group_by, "top_k": p.top_k,
                "offset": p.offset}
         ctx.update(extra)
         ctx["timings_ms"] = {**timings, "total_ms": round(1e3 * (time.perf_counter() - t0), 2)}
@@ -190,7 +190,7 @@ class WebState:
     def facets(self, filters: QueryFilters) -> tuple[int, dict[str, list[tuple[str, int]]]]:
         """Series counts per facet value, each facet counted under the other facets' filters (so that choosing
         one sequence still shows the others' counts), and the total under all filters."""
-        base = filters.to_filter(self.cfg.salt) or {}
+        base = filters.to_filter(self.searcher.salt) or {}
         out: dict[str, list[tuple[str, int]]] = {}
         with self.gate.session() as s:
             col = s.connect()

@@ -73,8 +73,10 @@ def test_label_files_from_the_manifest(archive, tmp_path):
     from benchmarks.bench.data import load_bench_data
     from benchmarks.probe_labels import write_label_files
 
-    counts = write_label_files(archive, tmp_path / "labels")
-    data = load_bench_data(archive, "all")
+    from mri_search.ingest.salt import installation_salt
+
+    counts = write_label_files(archive, tmp_path / "labels")  # keys salted as `embed` salts them by default
+    data = load_bench_data(archive, "all", installation_salt())
     assert counts["body_region"] == counts["sequence"] == counts["age"] == len(data.series)
     kinds = json.loads((tmp_path / "labels" / "tasks.json").read_text())
     assert kinds["age"]["kind"] == "regression" and kinds["sequence"]["kind"] == "classification"

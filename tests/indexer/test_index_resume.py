@@ -23,7 +23,7 @@ def test_sigkill_mid_run_then_resume(archive, model_dir, tmp_path):
     cmd = [sys.executable, "-m", "mri_search.cli", "-v", "index", str(archive), "--model", str(model_dir),
            "--db", str(db), "--parquet", str(parquet), "--errors", str(errors), "--batch-size", "2",
            "--workers", "1", "--no-progress"]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "MRI_SEARCH_HOME": str(tmp_path / "home")}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}  # this session's MRI_SEARCH_HOME: the same salt as the resume
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
                             start_new_session=True)  # its own process group: the kill takes its workers too
     seen, deadline = [], time.monotonic() + 180

@@ -15,6 +15,7 @@ from indexer.config import IndexCfg
 from indexer.run import run_index
 from mri_search.ingest.archive import scan_archive
 from mri_search.ingest.path_ids import PathRedactor
+from mri_search.ingest.salt import installation_salt
 from mri_search.model import load_model, model_identity
 from mri_search.preprocess import preprocess
 from mri_search.store import CollectionMismatch, collection_name, point_id
@@ -160,7 +161,7 @@ def test_broken_series_are_reported_and_the_rest_indexed(archive, model_dir, tmp
     with open(s.errors_path) as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     reasons = " | ".join(r["reason"] for r in rows)
-    shown = PathRedactor("mri-search")(victim.name)  # a file named by its UID shows as its token
+    shown = PathRedactor(installation_salt())(victim.name)  # a file named by its UID shows as its token
     assert "constant volume" in reasons and any(r["level"] == "failed" and r["path"].endswith("/" + shown)
                                                 for r in rows)
     assert store.open_collection(s.collection).count() == good - 1

@@ -33,12 +33,15 @@ KEYWORDS = ("PatientID", "AccessionNumber", "StudyInstanceUID", "SeriesInstanceU
 
 
 def header_values(root: Path) -> set[str]:
-    """Every identifier value of every DICOM header under ``root`` (name parts too)."""
+    """Every identifier value of every DICOM header under ``root`` (name parts too): every file is tried, with or
+    without a ``.dcm`` suffix (DICOMDIR-style exports name them IM000001)."""
     out: set[str] = set()
-    for f in root.rglob("*.dcm"):
+    for f in root.rglob("*"):
+        if not f.is_file():
+            continue
         try:
             ds = pydicom.dcmread(f, stop_before_pixels=True)
-        except Exception:  # the broken file added by the fixture
+        except Exception:  # reports, the manifest, the broken file added by the fixture
             continue
         out |= {str(ds.get(k)) for k in KEYWORDS if ds.get(k)}
         out |= {p for p in str(ds.get("PatientName") or "").replace("^", " ").split() if len(p) >= 2}

@@ -15,6 +15,7 @@ from mri_search.ingest.config import ScanOptions
 from mri_search.ingest.dicom import load_dicom, plane_of, scan_dicom
 from mri_search.ingest.dicom_meta import read_header
 from mri_search.ingest.phi import hash_id
+from mri_search.ingest.salt import installation_salt
 from mri_search.ingest.records import FileRef
 from mri_search.ingest.sequence import infer_sequence
 from mri_search.synth.archive import run_synth
@@ -47,7 +48,7 @@ def synth(tmp_path_factory):
     return out, rows, records, skips
 
 
-def _by_uid(records, salt="mri-search"):
+def _by_uid(records, salt=None):
     out: dict[str, list] = {}
     for r in records:
         out.setdefault(r.series_uid_hash, []).append(r)
@@ -62,7 +63,7 @@ def test_synth_every_series_found_once_with_its_geometry(synth):
     by = _by_uid(records)
     agree = 0
     for row in rows:
-        found = by.get(hash_id("mri-search", row["series_uid"]), [])
+        found = by.get(hash_id(installation_salt(), row["series_uid"]), [])
         assert len(found) == 1, row["series_description"]
         rec = found[0]
         assert rec.layout == row["dicom_layout"]
@@ -87,7 +88,7 @@ def test_synth_every_series_found_once_with_its_geometry(synth):
 def test_synth_sequence_from_tags_alone(synth):
     """Descriptions blanked: TR/TE/TI, ScanningSequence, ImageType and b-values still give the manifest label."""
     _, rows, records, _ = synth
-    truth = {hash_id("mri-search", r["series_uid"]): r for r in rows}
+    truth = {hash_id(installation_salt(), r["series_uid"]): r for r in rows}
     agree, misses = 0, []
     for rec in records:
         a = read_header(rec.files[0], 4096, 4096).attrs
@@ -299,7 +300,8 @@ def test_mixed_orientations_become_stacks(tmp_path):
     records, skips = scan_dicom(dir_refs(tmp_path), ScanOptions())
     assert skips == []
     assert sorted((r.stack_index, r.plane, r.shape[0]) for r in records) == [(1, "axial", 3), (2, "sagittal", 4)]
-    assert {r.key for r in records} == {hash_id("mri-search", f"{uid}#1"), hash_id("mri-search", f"{uid}#2")}
+    salt = installation_salt()
+    assert {r.key for r in records} == {hash_id(salt, f"{uid}#1"), hash_id(salt, f"{uid}#2")}
     assert len({r.series_uid_hash for r in records}) == 1
 
 

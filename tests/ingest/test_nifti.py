@@ -19,6 +19,7 @@ from mri_search.ingest.config import ScanOptions
 from mri_search.ingest.containers import classify, list_files
 from mri_search.ingest.nifti import load_nifti, scan_nifti
 from mri_search.ingest.phi import hash_id
+from mri_search.ingest.salt import installation_salt
 from mri_search.ingest.records import FileRef
 from mri_search.synth.archive import run_synth
 from mri_search.synth.config import SynthConfig
@@ -259,5 +260,5 @@ def test_stored_paths_show_the_bids_subject_and_sidecar_ids_as_tokens(archive):
                                                  "SeriesInstanceUID") if side.get(k)}
         assert sub in raw
         assert not any(v in rec.stored_path for v in values), rec.stored_path
-        assert f"sub-PAT-{hash_id('mri-search', sub.lower())[:8]}" in rec.stored_path
+        assert f"sub-PAT-{hash_id(installation_salt(), sub.lower())[:8]}" in rec.stored_path
         assert rec.stored_path.count("/") == raw.count("/")  # the same shape

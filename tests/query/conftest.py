@@ -28,6 +28,7 @@ from indexer.config import IndexCfg
 from indexer.run import run_index
 from mri_search.ingest.archive import scan_archive
 from mri_search.ingest.phi import hash_id
+from mri_search.ingest.salt import installation_salt
 from mri_search.ingest.report_text import embedding_text
 from mri_search.model import build_model, get_preset, save_model
 from mri_search.preprocess import PreprocessConfig, preprocess
@@ -85,5 +86,5 @@ def indexed(archive, tmp_path_factory) -> Indexed:
     assert s.failed == 0 and s.indexed == s.series_found > 10
     rows = pq.read_table(archive / "manifest.parquet").to_pylist()
     return Indexed(db=tmp / "db", collection=s.collection, model=model, n_series=s.indexed,
-                   region={hash_id("mri-search", r["series_uid"]): r["body_region"] for r in rows},
-                   study_uid={hash_id("mri-search", r["study_uid"]): r["study_uid"] for r in rows})
+                   region={hash_id(installation_salt(), r["series_uid"]): r["body_region"] for r in rows},
+                   study_uid={hash_id(installation_salt(), r["study_uid"]): r["study_uid"] for r in rows})

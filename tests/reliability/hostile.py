@@ -239,3 +239,10 @@ def rmtree(path: Path) -> None:
             except OSError:
                 pass
     shutil.rmtree(path, ignore_errors=True)
+
+
+# Code for a `python -c` subprocess: `peak_mb()` is the process's own peak RSS in MB. Not getrusage's ru_maxrss:
+# Linux keeps it across execve, so a subprocess of a 2 GB pytest worker reports the worker's size; /proc's VmHWM
+# belongs to the new address space alone.
+PEAK = ("peak_mb = lambda: int(next(x for x in open('/proc/self/status') if x.startswith('VmHWM:')).split()[1]) "
+        "/ 1024; ")

@@ -13,7 +13,7 @@ import pydicom
 
 from mri_search.ingest.archive import load_series, scan_archive
 
-from .hostile import deflate_bomb, deflated_series
+from .hostile import PEAK, deflate_bomb, deflated_series
 
 RSS_LIMIT_MB = 2048
 
@@ -34,10 +34,10 @@ def test_deflate_bomb_is_refused_for_that_reason_with_bounded_memory(tmp_path):
     (tmp_path / "bomb").mkdir()
     bomb = deflate_bomb(tmp_path / "bomb" / "x.dcm", inflated_bytes=600 * 1024**2)
     assert bomb.stat().st_size < 2 * 1024**2
-    code = ("import json, resource, sys; from mri_search.ingest.archive import scan_archive; "
+    code = (PEAK + "import json, sys; from mri_search.ingest.archive import scan_archive; "
             "r = scan_archive(__import__('pathlib').Path(sys.argv[1])); "
             "print(json.dumps({'series': len(r.series), 'skipped': [[s.level, s.reason] for s in r.skipped], "
-            "'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
+            "'rss_mb': peak_mb()}))")
     out = subprocess.run([sys.executable, "-c", code, str(bomb.parent)], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from mri_search.ingest.archive import scan_archive
+from mri_search.ingest.config import ScanOptions
 
 from .hostile import copy_series, nul_report_parquet, rmtree, symlink_loop, unreadable_folder
 
@@ -31,6 +32,7 @@ def test_symlink_loop_is_one_line(tmp_path, series):
 def test_unreadable_folder_is_one_line(tmp_path, series):
     copy_series(series, tmp_path / "study", "d")
     locked = unreadable_folder(tmp_path / "locked")
+    options = ScanOptions()  # the installation's salt is read now: the unprivileged scan below cannot read it
     root = os.geteuid() == 0
     if root:  # root reads anything: scan with the permissions of nobody (effective uid only, restored after)
         for p in [tmp_path, *list(tmp_path.parents)[:3]]:
@@ -41,7 +43,7 @@ def test_unreadable_folder_is_one_line(tmp_path, series):
         os.setegid(65534)
         os.seteuid(65534)
     try:
-        result = scan_archive(tmp_path)
+        result = scan_archive(tmp_path, options)
     finally:
         if root:
             os.seteuid(0)
