@@ -1,7 +1,7 @@
 """The ``mri-search`` command line: a thin Typer layer, one module per command group.
 
 ``synth`` (synth, synth-summary), ``inspect``, ``index`` (index, embed), ``query``, ``pretrain``, ``bench``,
-``probe``, ``segment`` (segment, localize), ``serve``; ``options`` holds what they share. This module builds the app.
+``probe``, ``segment`` (segment, localize), ``serve``, ``verify``; ``options`` holds what they share. This module builds the app.
 Each command builds one config dataclass and calls one ``run_*`` function. Heavy libraries are imported inside the
 commands so that ``mri-search --help`` stays instant. User mistakes exit with code 2 and a one-line message, never a
 stack trace.
@@ -25,6 +25,7 @@ from .query import query as _query
 from .segment import localize_app as _localize_app
 from .segment import segment_app as _segment_app
 from .serve import serve as _serve
+from .verify import verify as _verify
 from .synth import synth as _synth
 from .synth import synth_summary as _synth_summary
 
@@ -58,6 +59,7 @@ def main(
 app.command("bench")(_bench)
 app.command("embed")(_embed)
 app.command("serve")(_serve)
+app.command("verify")(_verify)
 app.command("synth")(_synth)
 app.command("synth-summary")(_synth_summary)
 app.command("inspect")(_inspect)

@@ -50,6 +50,9 @@ class Collection(Protocol):
     def upsert(self, points: Sequence[Point]) -> None:
         """Insert or replace points; durable when it returns (write-ahead log or server acknowledgement)."""
 
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove these points (ids not in the collection are ignored)."""
+
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         """The subset of ``ids`` present in the collection."""
 

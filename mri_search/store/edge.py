@@ -120,6 +120,12 @@ class EdgeCollection:
                 [q.Point(p.id, {k: v if isinstance(v, list) else [float(x) for x in v] for k, v in p.vectors.items()},
                          p.payload) for p in points]))
 
+    def delete(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        with self._engine():
+            self.shard.update(_qe().UpdateOperation.delete_points(list(ids)))
+
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         if not ids:
             return set()

@@ -68,6 +68,11 @@ class ServerCollection:
             m.PointStruct(id=p.id, vector={k: list(v) for k, v in p.vectors.items()}, payload=p.payload)
             for p in points])
 
+    def delete(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        self.client.delete(self.name, points_selector=_models().PointIdsList(points=list(ids)), wait=True)
+
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         if not ids:
             return set()

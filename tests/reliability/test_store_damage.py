@@ -4,6 +4,8 @@ instead of skipping them as already present."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from indexer.config import IndexCfg
@@ -94,3 +96,41 @@ def test_truncated_engine_file_and_missing_metadata_are_one_line(archive, model_
     res = runner.invoke(app, ["index", str(archive), "--db", str(db), "--model", str(model_dir), "--workers", "0",
                               "--no-progress"])
     assert res.exit_code == 2 and "damaged" in res.output and "Traceback" not in res.output, res.output
+
+
+def test_verify_finds_damage_and_repair_embeds_it_again(archive, model_dir, tmp_path):
+    """`mri-search verify`: exit 0 on a sound index; zeroed vectors are listed (exit 1); `--repair --archive` drops
+    them, indexes the archive again and verifies clean (exit 0), with the Parquet export in agreement."""
+    from typer.testing import CliRunner
+
+    from mri_search.cli import app
+
+    db, parquet = tmp_path / "db", tmp_path / "rows.parquet"
+    first = run_index(IndexCfg(archive=archive, model=model_dir, db=db, workers=0, progress=False, parquet=parquet,
+                               errors=tmp_path / "e.tsv"))
+    runner = CliRunner()
+    check = ["verify", "--db", str(db), "--parquet", str(parquet)]
+    ok = runner.invoke(app, check)
+    assert ok.exit_code == 0 and f"{first.indexed} points read" in ok.output and ok.output.strip().endswith("ok")
+    _zero_image_vectors(db)
+    bad = runner.invoke(app, check + ["--json"])
+    assert bad.exit_code == 1, bad.output
+    doc = json.loads(bad.stdout)
+    assert doc["damaged"] and not doc["ok"] and all("vector 'image'" in why for why in doc["damaged"].values())
+    fixed = runner.invoke(app, check + ["--repair", "--archive", str(archive), "--model", str(model_dir)])
+    assert fixed.exit_code == 0, fixed.output
+    assert f"re-indexed {archive}: {len(doc['damaged'])} points embedded again" in fixed.output
+    assert runner.invoke(app, check).exit_code == 0
+
+
+def test_verify_reports_unreadable_engine_files(archive, model_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from mri_search.cli import app
+
+    db = tmp_path / "db"
+    run_index(IndexCfg(archive=archive, model=model_dir, db=db, workers=0, progress=False, errors=tmp_path / "e.tsv"))
+    (chunk,) = db.glob("*/shard/segments/*/vector_storage-image/vectors/chunk_0.mmap")
+    chunk.write_bytes(chunk.read_bytes()[:1000])
+    res = CliRunner().invoke(app, ["verify", "--db", str(db)])
+    assert res.exit_code == 1 and "UNREADABLE" in res.output and "Traceback" not in res.output, res.output
