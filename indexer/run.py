@@ -12,7 +12,9 @@ The run, in order:
    loses at most the batches in flight; the next run skips what was acknowledged and does the rest.
 4. The embedded engine builds its HNSW index; the Parquet file, if asked for, is rewritten from the collection
    (every series of this archive slice that is in it, each once, sorted by id; atomically).
-5. Failures (scan and embedding) go to a tab-separated error report; the summary counts them.
+5. Failures (scan and embedding) go to a tab-separated error report; the summary counts them. An embedded index
+   checks free disk space before the run and before each batch (``indexer.space``): a full disk stops the run with
+   one line, never the engine's SIGBUS.
 6. The locator (``mri_search.store.locator``) records where each series of this shard really is, on this machine
    only: stored paths, error lines and log lines show identifier values in paths as salted tokens
    (``mri_search.ingest.path_ids``) unless ``keep_phi``.
@@ -45,6 +47,7 @@ from mri_search.store.payload import build_payload
 
 from .config import IndexCfg
 from .sharding import in_shard
+from .space import SpaceCheck
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,19 @@ def _model_meta(folder: Path, salt: str) -> CollectionMeta:
     cfg = json.loads((Path(folder) / "config.json").read_text())
     return CollectionMeta(model_id=model_id, model_name=str(cfg["model"].get("name", "")),
                           embed_dim=int(cfg["embed_dim"]), salt_check=salt_check(salt), created_with=__version__)
+
+
+def _space_check(cfg: IndexCfg, given: VectorStore | None, name: str) -> SpaceCheck | None:
+    """Free-space checks for an embedded index (a server keeps its own disk); None for a server."""
+    from mri_search.store.edge import EdgeStore
+
+    if given is not None:
+        return SpaceCheck(Path(given.root) / name) if isinstance(given, EdgeStore) else None
+    if cfg.qdrant_url:
+        return None
+    from mri_search.store import default_db_dir
+
+    return SpaceCheck(Path(cfg.db if cfg.db is not None else default_db_dir()) / name)
 
 
 def _choose_salt(cfg: IndexCfg, given: VectorStore | None, name: str) -> str:
@@ -163,6 +179,9 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
     shown = scan.redactor(salt, keep=cfg.keep_phi)
     scan_skips = [s.redacted(shown) for s in scan.skipped if in_shard(s.series or s.path, cfg.shard)]
     ids = {r.key: point_id(meta.model_id, r.key) for r in records}
+    space = _space_check(cfg, store, name)
+    if space is not None and not space.folder.exists():  # a new collection: its creation maps the engine's files
+        space.check(len(records), 0, len(records))
 
     with _store(cfg, store) as st:
         col = ensure_collection(st, name, meta, shards=cfg.server_shards, replicas=cfg.replicas)
@@ -179,6 +198,8 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
                         next(iter(damaged.values())))
             present -= set(damaged)
     todo = [r for r in records if ids[r.key] not in present]
+    if space is not None and todo:
+        space.check(len(todo), 0, len(todo))
     log.info("%d series in the archive, %d in shard %d/%d, %d already indexed, %d to embed", len(scan.series),
              len(records), *cfg.shard, len(records) - len(todo), len(todo))
 
@@ -195,7 +216,7 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
     with _store(cfg, store) as st:
         col = ensure_collection(st, name, meta)  # again: the store was closed while the workers started
         if batches is not None:
-            indexed = _write_batches(batches, col, ids, scan.reports, cfg, len(todo), failures, shown)
+            indexed = _write_batches(batches, col, ids, scan.reports, cfg, len(todo), failures, shown, space)
         embed_s = time.perf_counter() - t_embed
         col.optimize()
         col.flush()
@@ -219,7 +240,7 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
 
 
 def _write_batches(batches, col, ids: dict[str, str], reports: dict, cfg: IndexCfg, total: int,
-                   failures: list[Skip], shown: PathRedactor) -> int:
+                   failures: list[Skip], shown: PathRedactor, space: SpaceCheck | None = None) -> int:
     """Upsert every embedded batch as it comes; returns the number of points written."""
     from tqdm import tqdm
 
@@ -234,6 +255,8 @@ def _write_batches(batches, col, ids: dict[str, str], reports: dict, cfg: IndexC
                     vectors[REPORT] = report.tolist()
                 points.append(Point(id=ids[rec.key], vectors=vectors,
                                     payload=build_payload(rec, reports.get(rec.study_key), cfg.keep_phi)))
+            if space is not None:
+                space.check(len(points), n, total)  # DiskFull: stop before the engine's mapped write faults
             col.upsert(points)
             n += len(points)
             failed = [sk.redacted(shown) for sk in batch.failed]

@@ -6,6 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from mri_search.model import build_model, get_preset, save_model
+from mri_search.preprocess import PreprocessConfig
+from mri_search.synth.archive import run_synth
+from mri_search.synth.config import SynthConfig
+
 from .hostile import dicom_slice
 
 
@@ -15,3 +20,22 @@ def series(tmp_path_factory) -> list[Path]:
     folder = tmp_path_factory.mktemp("series")
     return [Path(dicom_slice(folder / f"IM{i:04d}", 32, 32, i, "1.2.3.7") and folder / f"IM{i:04d}")
             for i in range(6)]
+
+
+@pytest.fixture(scope="session")
+def archive(tmp_path_factory):
+    """2 knee studies, DICOM, 8 series."""
+    out = tmp_path_factory.mktemp("damage") / "archive"
+    run_synth(SynthConfig(out=out, studies=2, seed=3, format="dicom", regions=("knee",), matrix_scale=0.2),
+              progress=lambda *a, **k: None)
+    return out
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory):
+    """The tiny test preset, randomly initialised (32-d unit embeddings)."""
+    import torch
+
+    torch.manual_seed(0)
+    return save_model(build_model(get_preset("vit-tiny-test")).eval(), tmp_path_factory.mktemp("model") / "m",
+                      PreprocessConfig(spacing_mm=(8.0, 8.0, 8.0), size=(32, 32, 32)))
