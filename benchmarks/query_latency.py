@@ -348,7 +348,7 @@ def run(args) -> dict:
             held_out, _, _ = replicate(img, rep, has, payloads, args.queries - n_text, mode, noise, seed=100 + c)
             db = (args.keep / mode) if args.keep else tmp / f"db-{mode}"
             store, built = build(db, meta, vec_img, vec_rep, pl, has[np.arange(args.n) % len(img)])
-            searcher = Searcher(store)
+            searcher = Searcher(store, salt="mri-search")  # the salt the collection records
             if not enc_ms:
                 searcher.encode_text(texts[0])  # the first text query builds the ONNX encoder (once per model)
                 build_ms = searcher.timings.get("build_onnx_ms")

@@ -104,10 +104,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(db: Path, home: Path, port: int) -> subprocess.Popen:
+def _serve(db: Path, home: Path, port: int, threads: int | None = None) -> subprocess.Popen:
     """``mri-search serve`` on ``port``, ready (health answered) and warm (every phrase asked once)."""
     env = {**os.environ, "MRI_SEARCH_HOME": str(home)}
-    proc = subprocess.Popen([sys.executable, "-m", "mri_search.cli", "serve", "--db", str(db), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "mri_search.cli", "serve", "--db", str(db), "--port", str(port),
+                             "--salt", "mri-search",  # the salt the benchmark's collection records
+                             *(["--threads", str(threads)] if threads else [])],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while True:
@@ -156,7 +158,7 @@ def run(args) -> dict:
         db = tmp / "db"
         store, built = build(db, meta, vec_img, vec_rep, pl, has[np.arange(args.n) % len(img)])
 
-        searcher = Searcher(store)
+        searcher = Searcher(store, salt="mri-search")  # the salt the collection records
         for text in PHRASES:  # warm: the ONNX text encoder is built or loaded, the collection opened
             searcher.search_text(text, top_k=10)
         in_process = {
@@ -166,7 +168,7 @@ def run(args) -> dict:
         store.close()  # the server process needs the embedded index's lock
 
         port = _free_port()
-        proc = _serve(db, home, port)
+        proc = _serve(db, home, port, args.threads)
         try:
             conns: dict[int, http.client.HTTPConnection] = {}
 
@@ -195,7 +197,7 @@ def run(args) -> dict:
     overhead = http_conc["p50_ms"] - in_process["concurrent"]["p50_ms"]
     return {
         "n_points": args.n, "base_series": len(img), "model": model_label, "model_name": meta.model_name,
-        "clients": args.clients, "seconds": args.seconds, "single_seconds": args.single_seconds, **built,
+        "clients": args.clients, "server_threads": args.threads or "serve's default (4)", "seconds": args.seconds, "single_seconds": args.single_seconds, **built,
         "in_process": in_process, "http": {"single": http_single, "concurrent": http_conc},
         "overhead_p50_ms": round(overhead, 3),
         "overhead_p50_ms_single": round(http_single["p50_ms"] - in_process["single"]["p50_ms"], 3),
@@ -235,6 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--single-seconds", type=float, default=20.0)
+    ap.add_argument("--threads", type=int, help="serve --threads (default: serve's own)")
     ap.add_argument("--json", type=Path, dest="json_out", help="write every figure here")
     ap.add_argument("--markdown", type=Path, help="write the table here (docs/serve_results.md)")
     args = ap.parse_args(argv)

@@ -39,6 +39,8 @@ def serve(
         help="Seconds a request waits for an embedded index that an index run is writing before answering 503.")
     ] = 5.0,
     device: Annotated[str, typer.Option(help="Torch device of the image encoder (cpu, cuda, ...).")] = "cpu",
+    threads: Annotated[int, typer.Option(
+        help="Requests worked on at once; the others wait their turn (4 measured best on 2 cores).")] = 4,
 ) -> None:
     """Serve a search page and a JSON API (/api/search, /api/similar, /api/series, /api/health) over an index.
 
@@ -50,7 +52,8 @@ def serve(
 
     cfg = ServeCfg(db=db, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key, collection=collection,
                    model=model, salt=salt, host=host, port=port, api_key=api_key, archive_root=archive_root,
-                   locator=locator, max_upload_mb=max_upload_mb, lock_wait_s=lock_wait, device=device)
+                   locator=locator, max_upload_mb=max_upload_mb, lock_wait_s=lock_wait, device=device,
+                   threads=threads)
     try:
         cfg.validate()
         typer.echo(f"mri-search serve: http://{'[' + host + ']' if ':' in host else host}:{port}/"

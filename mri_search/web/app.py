@@ -27,6 +27,10 @@ def create_app(state: WebState) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        import anyio.to_thread
+
+        # requests run in FastAPI's thread pool (40 threads by default); on a few cores, fewer threads contend less
+        anyio.to_thread.current_default_thread_limiter().total_tokens = state.cfg.threads
         yield
         state.close()
 
