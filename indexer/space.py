@@ -14,9 +14,9 @@ batch has been measured).
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
+
+from mri_search.store.space import allocated_bytes, free_bytes
 
 RESERVE_BYTES = 320 * 1024**2
 GROW_BYTES = 2 * 32 * 1024**2
@@ -28,18 +28,6 @@ class DiskFull(ValueError):
     """Not enough free space to go on; nothing half-written was left (the same command resumes)."""
 
 
-def allocated_bytes(folder: Path) -> int:
-    """Bytes the files under ``folder`` occupy on disk (blocks, not apparent sizes)."""
-    total = 0
-    for root, _, files in os.walk(folder):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_blocks * 512
-            except OSError:
-                continue
-    return total
-
-
 class SpaceCheck:
     """Free-space checks of one run into the embedded collection folder ``folder``."""
 
@@ -47,12 +35,6 @@ class SpaceCheck:
         self.folder = Path(folder)
         self.start = allocated_bytes(self.folder) if self.folder.exists() else 0
         self.per_point = DEFAULT_POINT_BYTES
-
-    def _free(self) -> int:
-        where = self.folder
-        while not where.exists():
-            where = where.parent
-        return shutil.disk_usage(where).free
 
     def check(self, points: int, written: int, total: int) -> None:
         """Raise ``DiskFull`` unless ``points`` more points fit with the reserve to spare.
@@ -67,7 +49,7 @@ class SpaceCheck:
             self.per_point = max(self.per_point, grown // written) if grown > 0 else self.per_point
         reserve = GROW_BYTES if self.folder.exists() else RESERVE_BYTES
         need = reserve + points * self.per_point
-        free = self._free()
+        free = free_bytes(self.folder)
         if free < need:
             raise DiskFull(f"not enough disk space for the index at {self.folder.parent}: {free / MB:.0f} MB free, "
                            f"{need / MB:.0f} MB needed for {points} more series (about {self.per_point // 1024} kB "

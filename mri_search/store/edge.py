@@ -84,6 +84,9 @@ class EdgeCollection:
         self.folder = folder
         self._lock = _acquire(folder, lock_wait_s)
         try:
+            from .space import check_open
+
+            check_open(folder / SHARD_DIR)  # a full disk: one line instead of the engine's SIGBUS
             self.shard = self._open_shard()
         except BaseException:
             os.close(self._lock)

@@ -52,3 +52,29 @@ def test_full_disk_stops_in_one_line_and_the_rerun_resumes(small_fs, archive, mo
         (name,) = store.list_collections()
         ids = [p.id for p in store.open_collection(name).scroll()]
     assert len(ids) == len(set(ids)) == n
+
+
+def test_a_disk_filled_after_indexing_gives_one_line_for_query_and_index(small_fs, archive, model_dir):
+    """The disk fills up after the index was built: `query` and `index` on it said nothing and died with SIGBUS
+    (rc 135, measured) as the engine touched its memory-mapped files; now each says it in one line (exit 2), and
+    both work again once space is freed."""
+    db = small_fs / "db"
+    runner = CliRunner()
+    index = ["index", str(archive), "--db", str(db), "--model", str(model_dir), "--workers", "0", "--no-progress"]
+    query = ["query", "knee", "--db", str(db), "--model", str(model_dir), "--text-encoder", "torch", "-k", "2"]
+    assert runner.invoke(app, index).exit_code == 0
+    ballast = small_fs / "ballast"
+    with open(ballast, "wb") as f:  # every byte left
+        try:
+            while True:
+                f.write(bytes(1 << 20))
+                f.flush()
+        except OSError:
+            pass
+    for cmd in (query, index):
+        res = runner.invoke(app, cmd)
+        assert res.exit_code == 2 and "is full" in res.output and "free some space" in res.output, res.output
+        assert len(res.output.strip().splitlines()) == 1
+    ballast.unlink()
+    res = runner.invoke(app, query)
+    assert res.exit_code == 0 and len(res.stdout.strip().splitlines()) == 4, res.output  # header, rule, 2 hits
