@@ -22,8 +22,9 @@ from pathlib import Path
 
 from ..ingest.records import FileRef, SeriesRecord
 
-_SCHEMA = ("CREATE TABLE IF NOT EXISTS series (series_key TEXT PRIMARY KEY, archive TEXT NOT NULL, "
-           "container TEXT NOT NULL, member TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL)")
+# paths are stored as the OS's bytes (os.fsencode): a file name that is not UTF-8 cannot be SQLite text
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS series (series_key TEXT PRIMARY KEY, archive BLOB NOT NULL, "
+           "container BLOB NOT NULL, member BLOB NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL)")
 
 
 def locator_path(location: str, collection: str, home: Path | None = None) -> Path:
@@ -81,9 +82,9 @@ class Locator:
         if not self.path.exists():
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         os.chmod(self.path, 0o600)
-        root = str(Path(archive).expanduser().absolute())
-        rows = [(r.key, root, str(Path(f.container).expanduser().absolute()), f.member, f.kind, r.source)
-                for r in records for f in r.files[:1]]
+        root = os.fsencode(Path(archive).expanduser().absolute())
+        rows = [(r.key, root, os.fsencode(Path(f.container).expanduser().absolute()), os.fsencode(f.member), f.kind,
+                 r.source) for r in records for f in r.files[:1]]
         with sqlite3.connect(self.path) as con:
             con.execute(_SCHEMA)
             con.executemany("INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?)", rows)
@@ -114,6 +115,7 @@ class Locator:
             raise ValueError(f"series {series_key[:12]}: not in the locator {self.path} (indexed elsewhere, or the "
                              "locator is out of date: re-run the index on this machine)")
         archive, container, member, kind, source = row
+        archive, container, member = os.fsdecode(archive), os.fsdecode(container), os.fsdecode(member)
         if self.archive_root is not None:
             container = _rebase(container, archive, self.archive_root)
             archive = self.archive_root

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from mri_search.ingest.archive import inspect_lines, scan_archive, write_error_report
 from mri_search.ingest.display import display_path, display_text
@@ -39,3 +40,21 @@ def test_tab_and_newline_names_cannot_forge_tsv_rows(tmp_path, series):
     level, path, series_key, reason = rows[1].split("\t")
     assert level == "failed" and path.endswith("bad\\tname/x\\nfailed\\tforged\\t\\tforged row.dcm")
     assert "not a DICOM file" in reason
+
+
+def test_non_utf8_folder_indexes_and_its_locator_finds_it(tmp_path, series, model_dir):
+    """The index run itself (payload, Parquet, error report, locator) with a folder name that is not UTF-8: both
+    series are indexed, and the locator places the one under the odd name byte for byte."""
+    from indexer.config import IndexCfg
+    from indexer.run import run_index
+    from mri_search.ingest.archive import scan_archive
+    from mri_search.store.locator import Locator
+
+    root = non_utf8_tree(tmp_path / "arch", series)
+    summary = run_index(IndexCfg(archive=root, model=model_dir, db=tmp_path / "db", parquet=tmp_path / "rows.parquet",
+                                 workers=0, progress=False, errors=tmp_path / "e.tsv"))
+    assert summary.indexed == 2 and summary.failed == 0 and summary.parquet_rows == 2
+    odd = next(r for r in scan_archive(root).series if b"\xff" in os.fsencode(r.files[0].container + "/" +
+                                                                               r.files[0].member))
+    found = Locator(summary.locator_path).find(odd.key)
+    assert os.fsencode(found.ref.path) == os.fsencode(odd.files[0].path) and os.path.exists(found.ref.path)
