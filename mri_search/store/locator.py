@@ -77,6 +77,9 @@ class Locator:
 
         Returns:
             The number of rows written.
+
+        Raises:
+            ValueError: the locator file cannot be written (one line with SQLite's reason).
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():
@@ -85,10 +88,13 @@ class Locator:
         root = os.fsencode(Path(archive).expanduser().absolute())
         rows = [(r.key, root, os.fsencode(Path(f.container).expanduser().absolute()), os.fsencode(f.member), f.kind,
                  r.source) for r in records for f in r.files[:1]]
-        with sqlite3.connect(self.path) as con:
-            con.execute(_SCHEMA)
-            con.executemany("INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?)", rows)
-        con.close()
+        try:
+            with sqlite3.connect(self.path) as con:
+                con.execute(_SCHEMA)
+                con.executemany("INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?)", rows)
+            con.close()
+        except sqlite3.Error as exc:  # a full disk, a damaged or locked file: one line
+            raise ValueError(f"cannot write the locator {self.path} ({exc})") from None
         return len(rows)
 
     # --- reading (queries) -----------------------------------------------------------------------------------
