@@ -72,3 +72,10 @@ def test_where_it_lives(tmp_path):
     server = locator_path("http://pacs-ai:6333", "mri-x", home=tmp_path)
     assert server == tmp_path / "locators" / "pacs-ai_6333" / "mri-x.sqlite"
     assert open_locator("http://h:6333", "c", tmp_path / "given.sqlite").path == tmp_path / "given.sqlite"
+
+
+def test_unwritable_locator_is_one_line(archive, tmp_path):
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"not a database at all" * 10)
+    with pytest.raises(ValueError, match=r"^cannot write the locator .*bad\.sqlite"):
+        Locator(bad).write([_record("k1", archive, "P1/a.dcm")], archive)
