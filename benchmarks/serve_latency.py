@@ -150,7 +150,8 @@ def run(args) -> dict:
         model_id = model_identity(model_dir)
         img, rep, has, payloads = embed_base(_archive(args, tmp), model_dir, args.base, args.workers)
         meta = CollectionMeta(model_id=model_id, model_name=json.loads((Path(model_dir) / "config.json").read_text())
-                              ["model"].get("name", ""), embed_dim=int(img.shape[1]), salt_check=salt_check("mri-search"))
+                              ["model"].get("name", ""), embed_dim=int(img.shape[1]),
+                              salt_check=salt_check("mri-search"))
         home = tmp / "home"
         os.environ["MRI_SEARCH_HOME"] = str(home)
         register_model(model_dir, model_id)
@@ -197,7 +198,8 @@ def run(args) -> dict:
     overhead = http_conc["p50_ms"] - in_process["concurrent"]["p50_ms"]
     return {
         "n_points": args.n, "base_series": len(img), "model": model_label, "model_name": meta.model_name,
-        "clients": args.clients, "server_threads": args.threads or "serve's default (4)", "seconds": args.seconds, "single_seconds": args.single_seconds, **built,
+        "clients": args.clients, "server_threads": args.threads or "serve's default (4)", "seconds": args.seconds,
+        "single_seconds": args.single_seconds, **built,
         "in_process": in_process, "http": {"single": http_single, "concurrent": http_conc},
         "overhead_p50_ms": round(overhead, 3),
         "overhead_p50_ms_single": round(http_single["p50_ms"] - in_process["single"]["p50_ms"], 3),

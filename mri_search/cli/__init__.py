@@ -1,7 +1,8 @@
 """The ``mri-search`` command line: a thin Typer layer, one module per command group.
 
 ``synth`` (synth, synth-summary), ``inspect``, ``index`` (index, embed), ``query``, ``pretrain``, ``bench``,
-``probe``, ``segment`` (segment, localize), ``serve``, ``verify``; ``options`` holds what they share. This module builds the app.
+``probe``, ``segment`` (segment, localize), ``serve``, ``verify``; ``options`` holds what they share. This module
+builds the app.
 Each command builds one config dataclass and calls one ``run_*`` function. Heavy libraries are imported inside the
 commands so that ``mri-search --help`` stays instant. User mistakes exit with code 2 and a one-line message, never a
 stack trace.

@@ -4,14 +4,14 @@ Exports name folders and files by patient ID, name, accession number or UID. ``r
 value inside a path by a short salted token, ``<PREFIX>-<8 hex>`` (``PAT-3f9c1a2b``), and leaves the rest of the
 path as it was, so ``DICOM/P0001/20230414/003_Ax_T2/1.2.840...7.dcm`` is stored as
 ``DICOM/PAT-3f9c1a2b/20230414/003_Ax_T2/UID-0c41d2e9.dcm``. The token is the first 8 hex digits of
-``hash_id(salt, value)`` (the value in lower case): the same value gives the same token everywhere in one index, and nothing without the
-salt links it back.
+``hash_id(salt, value)`` (the value in lower case): the same value gives the same token everywhere in one index,
+and nothing without the salt links it back.
 
 Matching rule (so that an ID like ``1`` cannot blank every path): a value of ``MIN_INNER`` (6) or more characters
-is replaced wherever it occurs, ignoring the case of ASCII letters, even inside a longer name (``P000123_knee``); a shorter value is
-replaced only where it stands as a whole token, between characters that are not letters or digits (``1`` in
-``sub-1`` or ``1/``, never in ``T1`` or ``001``). Longer values are matched first (a StudyInstanceUID is often the
-prefix of its series' UIDs). Values under ``MIN_TOKEN`` (2) characters of a name (initials) are not matched.
+is replaced wherever it occurs, ignoring the case of ASCII letters, even inside a longer name (``P000123_knee``); a
+shorter value is replaced only where it stands as a whole token, between characters that are not letters or
+digits (``1`` in ``sub-1`` or ``1/``, never in ``T1`` or ``001``). Longer values are matched first (a
+StudyInstanceUID is often the prefix of its series' UIDs). Values under ``MIN_TOKEN`` (2) characters of a name (initials) are not matched.
 
 Whatever the headers say, a path component shaped like a DICOM UID (``2.25.1102...``: 3 or more numeric components,
 10 or more characters) is replaced too, as ``UID-<8 hex>``: it is how a file whose header cannot be read (a
@@ -85,7 +85,7 @@ class PathRedactor:
         self.keep = keep
         self._token: dict[str, str] = {}
         self._long: dict[str, list[str]] = {}  # first MIN_INNER characters (lower case) -> values, longest first
-        self._short_lengths: set[int] = set()
+        self._short_lengths: tuple[int, ...] = ()  # lengths of the shorter values, longest first
         self.add(values)
 
     def add(self, values: Iterable[tuple[str, str]]) -> None:
@@ -101,8 +101,8 @@ class PathRedactor:
                 group = self._long.setdefault(low[:MIN_INNER], [])
                 group.append(low)
                 group.sort(key=len, reverse=True)
-            else:
-                self._short_lengths.add(len(low))
+            elif len(low) not in self._short_lengths:
+                self._short_lengths = tuple(sorted(self._short_lengths + (len(low),), reverse=True))
 
     def __len__(self) -> int:
         return len(self._token)
@@ -110,12 +110,10 @@ class PathRedactor:
     def __call__(self, text: str, extra: Iterable[tuple[str, str]] = ()) -> str:
         """``text`` with every identifier value (and every value of ``extra``, for this call only) replaced by its
         token."""
-        if self.keep:
+        if self.keep or not text:
             return text
         extra = tuple(extra)
         tables = [self] + ([PathRedactor(self.salt, extra)] if extra else [])
-        if not text:
-            return text
         low = _lower(text)
         out: list[str] = []
         i = done = 0
@@ -126,7 +124,7 @@ class PathRedactor:
                 i = done = i + hit
                 continue
             uid = _UID.match(low, i) if low[i] in "012" and (i == 0 or low[i - 1] not in _UID_CHARS) else None
-            if uid and uid.end() - i >= UID_MIN:  # UID-shaped, though not a value of these headers (a file whose header could not be read)
+            if uid and uid.end() - i >= UID_MIN:  # UID-shaped, not one of these values (an unreadable file's name)
                 out += [text[done:i], f"UID-{hash_id(self.salt, uid.group(0))[:TOKEN_HEX]}"]
                 i = done = uid.end()
             else:
@@ -139,7 +137,7 @@ class PathRedactor:
             if low.startswith(v, i):
                 return len(v)
         if self._short_lengths and (i == 0 or not _alnum(low[i - 1])):
-            for k in sorted(self._short_lengths, reverse=True):
+            for k in self._short_lengths:
                 j = i + k
                 if j <= len(low) and low[i:j] in self._token and (j == len(low) or not _alnum(low[j])):
                     return k

@@ -56,7 +56,8 @@ class QueryCfg:
     api_key: str | None = None  # Qdrant API key
     collection: str | None = None  # collection to search (None: the model's own, else the only one, ...)
     model: Path | None = None  # model folder (None: the one that wrote the collection)
-    salt: str | None = None  # the index run's identifier salt; None: the installation's (or the collection's legacy one)
+    # the index run's identifier salt; None: the installation's (or the old public one a collection was built with)
+    salt: str | None = None
     device: str = "cpu"  # torch device of the encoder
     text_encoder: str = "auto"  # auto (cached ONNX report tower), onnx or torch
     lock_wait_s: float = 1.0  # seconds to wait for an embedded index another process has open
@@ -187,7 +188,8 @@ def run_query(cfg: QueryCfg, searcher: Searcher | None = None) -> QueryResult:
     if cfg.thumbnails is not None:
         from .thumbs import write_thumbnails
 
-        shots = write_thumbnails(hits, cfg.thumbnails, searcher.preprocess_config(), salt=searcher.salt, locator=locator)
+        shots = write_thumbnails(hits, cfg.thumbnails, searcher.preprocess_config(), salt=searcher.salt,
+                                 locator=locator)
     if cfg.lesions is not None:
         from .lesions import locate_lesions
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..ingest.records import SeriesRecord
 from ..ingest.salt import salt_for
 from ..store import IMAGE, REPORT, Hit, VectorStore, open_store, salt_check
 from .filters import QueryFilters
@@ -310,7 +311,7 @@ class Searcher:
         """The embedding ``[embed_dim]`` of the series at ``image`` (a path; or a ``SeriesRecord`` already read by
         ``read_series``), read and preprocessed as at index time."""
         t0 = time.perf_counter()
-        if hasattr(image, "files") and hasattr(image, "key"):  # a SeriesRecord
+        if isinstance(image, SeriesRecord):
             v = self.encode_record(image, image.stored_path or "the query series")
         else:
             v = self.encode_record(read_series(image, self.salt, series), str(image))

@@ -63,8 +63,10 @@ def check_open(folder: Path) -> None:
     """Raise ``ValueError`` (one line) when opening the collection in ``folder`` could fault for lack of space."""
     if not folder.exists():
         return
-    allocated, apparent = _sizes(folder)
-    holes = max(apparent - allocated, 0) if fs_type(folder) in _MEMORY_FS else 0
+    holes = 0
+    if fs_type(folder) in _MEMORY_FS:  # only there does touching a hole need a fresh page: walk the files there only
+        allocated, apparent = _sizes(folder)
+        holes = max(apparent - allocated, 0)
     need = OPEN_MIN_BYTES + holes
     free = free_bytes(folder)
     if free < need:

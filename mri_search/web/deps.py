@@ -53,11 +53,15 @@ async def filters(
 ) -> QueryFilters:
     """The payload filters of ``mri-search query``."""
     try:
-        return QueryFilters(sequences=tuple(sequence or ()), planes=tuple(plane or ()),
-                            body_parts=tuple(body_part or ()), manufacturers=tuple(manufacturer or ()),
-                            contrast=contrast)
+        return _query_filters(sequence, plane, body_part, manufacturer, contrast)
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
+
+
+def _query_filters(sequence, plane, body_part, manufacturer, contrast) -> QueryFilters:
+    """``QueryFilters`` from the query-string lists (None: no restriction)."""
+    return QueryFilters(sequences=tuple(sequence or ()), planes=tuple(plane or ()), body_parts=tuple(body_part or ()),
+                        manufacturers=tuple(manufacturer or ()), contrast=contrast)
 
 
 class SearchQuery(BaseModel):
@@ -81,9 +85,7 @@ class SearchQuery(BaseModel):
 async def search_params(query: Annotated[SearchQuery, Query()]) -> SearchParams:
     """The query state of the page's URL."""
     try:
-        flt = QueryFilters(sequences=tuple(query.sequence or ()), planes=tuple(query.plane or ()),
-                           body_parts=tuple(query.body_part or ()), manufacturers=tuple(query.manufacturer or ()),
-                           contrast=query.contrast)
+        flt = _query_filters(query.sequence, query.plane, query.body_part, query.manufacturer, query.contrast)
         p = SearchParams(q=query.q, top_k=query.top_k, offset=query.offset, target=query.target,
                          group_by=query.group_by, filters=flt)
         flt.to_filter("")  # filters are checked against the known sequence families and planes here, not mid-search
