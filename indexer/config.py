@@ -13,7 +13,7 @@ _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 class IndexCfg:
     """What to index, with which model, and where to."""
 
-    archive: Path  # folder, .zip or .tar(.gz) of DICOM and/or NIfTI (+ reports)
+    archive: Path | None  # folder, .zip or .tar(.gz) of DICOM and/or NIfTI (+ reports); None with ``dicomweb``
     model: Path  # model folder (mri_search.model.save_model)
     db: Path | None = None  # embedded index folder (None: mri_search.store.default_db_dir()); excludes qdrant_url
     qdrant_url: str | None = None  # Qdrant server or cluster URL; None: the embedded engine
@@ -30,6 +30,12 @@ class IndexCfg:
     keep_phi: bool = False  # store raw patient identifiers and raw file paths in the payload (off by default)
     # the locator (series key -> real file path, on this machine only); None: store.locator.locator_path
     locator: Path | None = None
+    keep_uids: bool = False  # store the raw Study/SeriesInstanceUID in the payload, for viewer links (off by default)
+    dicomweb: str | None = None  # DICOMweb root URL to index instead of ``archive``
+    reports: Path | None = None  # DICOMweb: a report table (CSV/TSV/Parquet) matched by accession or StudyInstanceUID
+    since: str = ""  # DICOMweb: only studies with StudyDate on or after this YYYYMMDD ("" : all)
+    dicomweb_timeout_s: float = 30.0  # DICOMweb: seconds per request
+    dicomweb_retries: int = 3  # DICOMweb: retries (with exponential backoff) of a failed request
     device: str = "cpu"  # torch device of the encoder
     server_shards: int | None = None  # shard_number of a collection created on a server
     replicas: int | None = None  # replication_factor of a collection created on a server
@@ -50,6 +56,12 @@ class IndexCfg:
             v = getattr(self, name)
             if v is not None and v < 1:
                 raise ValueError(f"--{name.replace('_', '-').replace('server-', 'qdrant-')} must be at least 1")
+        if (self.archive is None) == (self.dicomweb is None):
+            raise ValueError("give either an archive (folder, .zip, .tar) or a DICOMweb source, not both")
+        if self.since and not self.dicomweb:
+            raise ValueError("--since applies to a DICOMweb source (dicomweb+http://...)")
+        if self.reports is not None and not self.dicomweb:
+            raise ValueError("--reports applies to a DICOMweb source; an archive's reports are found inside it")
         if self.workers < 0:
             raise ValueError("--workers must be 0 or more")
         if self.batch_size < 1:

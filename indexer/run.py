@@ -32,13 +32,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from mri_search import __version__
-from mri_search.ingest.archive import scan_archive, write_error_report
+from mri_search.ingest.archive import write_error_report
 from mri_search.ingest.config import ScanOptions
 from mri_search.ingest.salt import salt_for
 from mri_search.ingest.records import Skip
 from mri_search.ingest.path_ids import PathRedactor
 from mri_search.store import (
-    IMAGE, REPORT, CollectionMeta, Point, VectorStore, collection_name, default_home, ensure_collection,
+    IMAGE, REPORT, CollectionMeta, Point, VectorStore, collection_name, default_db_dir, default_home, ensure_collection,
     open_store, point_id, salt_check,
 )
 from mri_search.store.integrity import damaged_points
@@ -47,6 +47,7 @@ from mri_search.store.payload import build_payload
 
 from .config import IndexCfg
 from .sharding import in_shard
+from .source import open_source
 from .space import SpaceCheck
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,11 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
     name = cfg.collection or collection_name(meta.model_id)
     salt = _choose_salt(cfg, store, name)
     meta = dataclasses.replace(meta, salt_check=salt_check(salt))
-    scan = scan_archive(cfg.archive, ScanOptions(salt=salt, include_phi=cfg.keep_phi))
+    location = store.location if store is not None else (cfg.qdrant_url or str(cfg.db or default_db_dir()))
+    options = ScanOptions(salt=salt, include_phi=cfg.keep_phi, keep_uids=cfg.keep_uids)
+    source = open_source(cfg, options, location, name)
+    scan = source.scan
+    log.info("archive read: %s", source.how)
     records = [r for r in scan.series if in_shard(r.key, cfg.shard)]
     # identifier values anywhere in the archive's paths, for lines that are not tied to one series' headers
     shown = scan.redactor(salt, keep=cfg.keep_phi)
@@ -187,7 +192,8 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
         col = ensure_collection(st, name, meta, shards=cfg.server_shards, replicas=cfg.replicas)
         location = st.location
         where = cfg.locator or locator_path(location, name)
-        Locator(where).write(records, cfg.archive)  # every series of the shard: a moved archive re-indexed is found
+        # every series of the shard: a moved archive re-indexed is found
+        Locator(where).write(records, cfg.archive if cfg.archive is not None else cfg.dicomweb)
         present: set[str] = set()
         all_ids = list(ids.values())
         for i in range(0, len(all_ids), ID_CHUNK):
@@ -227,6 +233,8 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
             done = sorted(set(all_ids) - {ids[s.series] for s in failures if s.series in ids})
             parquet_rows = write_points(_stored(col, done), cfg.parquet, col.meta)
 
+    failed_keys = {s.series for s in failures}
+    source.commit({r.key for r in records if r.key not in failed_keys})
     skipped = scan_skips + failures
     errors_path = cfg.errors or _default_errors(name, cfg.shard)
     if skipped or errors_path.exists():  # an earlier run's report is replaced, never left to mislead

@@ -10,13 +10,15 @@ from typing import Annotated, Optional
 import typer
 
 from .options import (
-    ArchiveArg, DeviceOpt, JsonOpt, KeepPhiOpt, LocatorOpt, ModelOpt, ProgressOpt, SaltOpt, WorkersOpt,
+    ArchiveArg, DeviceOpt, JsonOpt, KeepPhiOpt, LocatorOpt, ModelOpt, ProgressOpt, ReportsOpt, SaltOpt, SinceOpt,
+    SourceArg,
+    WorkersOpt,
 )
 from .options import fail as _fail
 
 
 def index(
-    archive: ArchiveArg,
+    archive: SourceArg,
     model: ModelOpt = None,
     db: Annotated[Optional[Path], typer.Option(
         help="Embedded index folder (default: $MRI_SEARCH_HOME/qdrant, else ~/.local/share/mri-search/qdrant).")
@@ -48,15 +50,24 @@ def index(
         help="Seconds to wait for an embedded index that another process (a query) has open before giving up.")
     ] = 60.0,
     locator: LocatorOpt = None,
+    since: SinceOpt = None,
+    reports: ReportsOpt = None,
+    keep_uids: Annotated[bool, typer.Option(
+        help="Store the raw Study/Series Instance UIDs, so that query --viewer-url can link hits to the hospital's "
+             "viewer. They identify the study in the PACS: off by default, separate from --keep-phi.")] = False,
+    timeout: Annotated[float, typer.Option(help="DICOMweb: seconds per request.")] = 30.0,
+    retries: Annotated[int, typer.Option(help="DICOMweb: retries of a failed request (exponential backoff).")] = 3,
     json_out: JsonOpt = False,
 ) -> None:
-    """Embed every series of an archive into a Qdrant collection (and Parquet), resumably.
+    """Embed every series of an archive or DICOMweb server into a Qdrant collection (and Parquet), resumably.
 
     Re-runs add only what is missing (point ids come from the series and the model), so a killed run resumes.
     Series that cannot be read go to the error report and never stop the run.
     """
     from indexer.config import IndexCfg, parse_shard
     from indexer.run import run_index
+
+    from ..ingest.dicomweb import normalise_date
 
     from ..model.shipped import default_model_dir
 
@@ -65,7 +76,9 @@ def index(
         if model is None:
             _fail("no default model shipped yet; pass --model DIR")
     try:
-        cfg = IndexCfg(archive=archive, model=model, db=db, qdrant_url=qdrant_url, api_key=api_key,
+        url, path = _source(archive)
+        cfg = IndexCfg(archive=path, dicomweb=url, since=normalise_date(since) if since else "",
+                       reports=reports, keep_uids=keep_uids, dicomweb_timeout_s=timeout, dicomweb_retries=retries, model=model, db=db, qdrant_url=qdrant_url, api_key=api_key,
                        collection=collection, parquet=parquet, errors=errors, workers=workers,
                        batch_size=batch_size, shard=parse_shard(shard), salt=salt, keep_phi=keep_phi, device=device,
                        server_shards=qdrant_shards, replicas=replicas, progress=progress, lock_wait_s=lock_wait,
@@ -78,6 +91,14 @@ def index(
         typer.secho("interrupted: what was written stays; run the same command again to finish", err=True)
         raise typer.Exit(code=130) from None
     typer.echo(json.dumps(summary.to_dict()) if json_out else summary.describe())
+
+
+def _source(text: str) -> tuple[str | None, Path | None]:
+    """(DICOMweb root URL, None) or (None, archive path) for the ARCHIVE argument."""
+    from ..ingest.dicomweb import parse_source
+
+    url = parse_source(text)
+    return (url, None) if url else (None, Path(text))
 
 
 def embed(

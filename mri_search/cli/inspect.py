@@ -7,25 +7,37 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import SaltOpt
+from .options import ReportsOpt, SaltOpt, SinceOpt, SourceArg
 from .options import fail as _fail
 
 
 def inspect(
-    archive: Annotated[Path, typer.Argument(help="Folder, .zip, .tar or .tar.gz of DICOM and/or NIfTI files.")],
+    archive: SourceArg,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per line instead of a table.")] = False,
     errors: Annotated[Optional[Path], typer.Option(
         help="Also write the skipped/failed files as a tab-separated error report to this path.")] = None,
     salt: SaltOpt = None,
     include_phi: Annotated[bool, typer.Option(
         help="Keep raw patient identifiers in the output (off by default: only salted hashes leave).")] = False,
+    since: SinceOpt = None,
+    reports: ReportsOpt = None,
 ) -> None:
     """List what an index run would take: one line per series, then every skipped or failed file with its reason."""
-    from ..ingest.archive import inspect_lines, scan_archive, write_error_report
+    from ..ingest.archive import attach_report_table, inspect_lines, scan_archive, write_error_report
     from ..ingest.config import ScanOptions
+    from ..ingest.dicomweb import DicomwebCfg, normalise_date, parse_source, scan_dicomweb
 
     try:
-        result = scan_archive(archive, ScanOptions(salt=salt, include_phi=include_phi))
+        options = ScanOptions(salt=salt, include_phi=include_phi)
+        url = parse_source(archive)
+        if url:
+            result = scan_dicomweb(DicomwebCfg(url=url, since=normalise_date(since) if since else ""), options)
+            if reports is not None:
+                result = attach_report_table(result, reports, options)
+        elif since or reports:
+            raise ValueError("--since and --reports apply to a DICOMweb source (dicomweb+http://...)")
+        else:
+            result = scan_archive(Path(archive), options)
     except ValueError as e:
         _fail(str(e))
     for line in inspect_lines(result, json_out):

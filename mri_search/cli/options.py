@@ -11,6 +11,19 @@ import typer
 
 ArchiveArg = Annotated[Path, typer.Argument(help="Folder, .zip, .tar or .tar.gz of DICOM and/or NIfTI files "
                                                  "(+ reports).")]
+# an archive or a DICOMweb server: kept as text (a Path would fold the URL's "//")
+SourceArg = Annotated[str, typer.Argument(
+    metavar="ARCHIVE", help="Folder, .zip, .tar or .tar.gz of DICOM and/or NIfTI files (+ reports), or a DICOMweb "
+                            "server as dicomweb+http://HOST:8042/dicom-web (credentials from MRI_SEARCH_DICOMWEB_USER "
+                            "and MRI_SEARCH_DICOMWEB_PASSWORD, or MRI_SEARCH_DICOMWEB_TOKEN).")]
+SinceOpt = Annotated[Optional[str], typer.Option(
+    help="DICOMweb: only studies with a StudyDate on or after this day (YYYY-MM-DD).")]
+ViewerUrlOpt = Annotated[Optional[str], typer.Option(
+    help="Link each hit to its study in the hospital's viewer: a URL with {study_uid} and/or {series_uid}, e.g. "
+         "'http://HOST/ohif/viewer?StudyInstanceUIDs={study_uid}'. Needs an index built with --keep-uids.")]
+ReportsOpt = Annotated[Optional[Path], typer.Option(
+    help="DICOMweb: a report table (CSV, TSV or Parquet, e.g. from the RIS) with a report column and an accession "
+         "or StudyInstanceUID column; its reports join the studies they name.")]
 ModelOpt = Annotated[Optional[Path], typer.Option(
     help="Model folder (save_model format). Default: the model shipped with mri-search.")]
 WorkersOpt = Annotated[int, typer.Option(help="Worker processes reading and preprocessing series.")]

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import ArchiveRootOpt, LocatorOpt, SaltOpt
+from .options import ArchiveRootOpt, LocatorOpt, SaltOpt, ViewerUrlOpt
 from .options import busy as _busy
 from .options import fail as _fail
 
@@ -56,6 +56,7 @@ def query(
              "overlay PNG into --lesions-out.")] = None,
     lesions_out: Annotated[Path, typer.Option(help="Folder for --lesions' files.")] = Path("lesions"),
     archive_root: ArchiveRootOpt = None,
+    viewer_url: ViewerUrlOpt = None,
     locator: LocatorOpt = None,
     db: Annotated[Optional[Path], typer.Option(
         help="Embedded index folder (default: $MRI_SEARCH_HOME/qdrant, else ~/.local/share/mri-search/qdrant).")
@@ -101,7 +102,7 @@ def query(
                        filters=filters, thumbnails=thumbnails, lesions=lesions, lesions_out=lesions_out, db=db,
                        qdrant_url=qdrant_url, api_key=api_key, collection=collection, model=model, salt=salt,
                        device=device, text_encoder=text_encoder, lock_wait_s=lock_wait, locator=locator,
-                       archive_root=archive_root)
+                       archive_root=archive_root, viewer_url=viewer_url)
         result = run_query(cfg)
     except QueryBusy as e:
         _busy(e.location)

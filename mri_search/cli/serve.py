@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import ArchiveRootOpt, LocatorOpt, SaltOpt, fail
+from .options import ArchiveRootOpt, LocatorOpt, SaltOpt, ViewerUrlOpt, fail
 
 
 def serve(
@@ -32,6 +32,7 @@ def serve(
         help="Model folder; it must be the model that wrote the collection (default: that model).")] = None,
     salt: SaltOpt = None,
     archive_root: ArchiveRootOpt = None,
+    viewer_url: ViewerUrlOpt = None,
     locator: LocatorOpt = None,
     max_upload_mb: Annotated[float, typer.Option(
         help="Largest image-query upload (NIfTI or zipped DICOM series), read into memory.")] = 64.0,
@@ -51,7 +52,7 @@ def serve(
     from ..web import ServeCfg, run_serve
 
     cfg = ServeCfg(db=db, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key, collection=collection,
-                   model=model, salt=salt, host=host, port=port, api_key=api_key, archive_root=archive_root,
+                   model=model, salt=salt, host=host, port=port, api_key=api_key, archive_root=archive_root, viewer_url=viewer_url,
                    locator=locator, max_upload_mb=max_upload_mb, lock_wait_s=lock_wait, device=device,
                    threads=threads)
     try:

@@ -54,6 +54,32 @@ def scan_archive(path: Path, options: ScanOptions | None = None) -> ScanResult:
     return ScanResult(series=series, skipped=skipped, reports=reports)
 
 
+def attach_report_table(result: ScanResult, table: Path, options: ScanOptions | None = None) -> ScanResult:
+    """``result`` with the reports of a report table (CSV, TSV or Parquet, e.g. a RIS export) attached to its
+    studies by accession number or StudyInstanceUID, as a table inside an archive is: for sources that hold no
+    reports themselves (a DICOMweb server). Rows that match no study and unreadable cells are lines in ``skipped``.
+
+    Raises:
+        ValueError: the table is missing, not a CSV/TSV/Parquet file, or lacks the report and key columns.
+    """
+    options = options or ScanOptions()
+    table = Path(table)
+    if not table.is_file():
+        raise ValueError(f"--reports {table}: no such file")
+    if not table.name.lower().endswith((".csv", ".tsv", ".parquet")):
+        raise ValueError(f"--reports {table}: give a .csv, .tsv or .parquet report table")
+    if table.stat().st_size > options.max_file_bytes:
+        raise ValueError(f"--reports {table}: larger than ScanOptions.max_file_bytes ({options.max_file_bytes})")
+    ref = FileRef(str(table.parent), table.name, "dir", size=table.stat().st_size)
+    _, rows, sk = find_reports([ref], options)
+    if sk and not rows:
+        raise ValueError(f"--reports {table}: {sk[0].reason}")
+    skipped = list(result.skipped) + sk
+    reports = dict(result.reports)
+    reports.update(_attach_reports(result.series, [], rows, options, skipped))
+    return ScanResult(series=result.series, skipped=skipped, reports=reports)
+
+
 def load_series(record: SeriesRecord) -> np.ndarray:
     """Pixels of one series as float32 [S, R, C] ([B, S, R, C] for multi-b DWI), rescale applied.
 

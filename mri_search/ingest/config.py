@@ -16,6 +16,7 @@ class ScanOptions:
     # salt of identifier hashes; None: this installation's random one (ingest.salt), resolved at construction
     salt: str | None = None
     include_phi: bool = False  # True: keep raw identifiers in SeriesRecord.phi (never the default)
+    keep_uids: bool = False  # True: keep the raw Study/SeriesInstanceUID in the record (viewer links); off by default
     max_file_bytes: int = 4 * 1024**3  # a single file (or zip/tar member) larger than this is skipped
     max_total_bytes: int = 500 * 1024**3  # total uncompressed size of a zip/tar; beyond it the rest is skipped
     max_compression_ratio: float = 200.0  # zip/tar member uncompressed/compressed above this: zip bomb, skipped

@@ -15,6 +15,7 @@ import logging
 import re
 import warnings
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,7 +129,8 @@ def _build_stacks(frames: list[Frame], max_slices: int) -> list[_Stack]:
             st.problem = f"absurd series: {n} slices (limit {max_slices})"
         else:
             st.problem = _check_positions(np.array([np.dot(f.ipp, _normal(f.iop)) for f in st.groups[0]]))
-    stacks.sort(key=lambda s: (s.first.ref.display, s.first.index, s.b_values))
+    # SOPInstanceUID, not the file name: the same series read from a folder or over DICOMweb numbers its stacks alike
+    stacks.sort(key=lambda s: (s.first.sop_uid or s.first.ref.display, s.first.index, s.b_values))
     return stacks
 
 
@@ -151,12 +153,15 @@ def _affine(st: _Stack) -> tuple[np.ndarray, tuple[float, float, float]]:
 
 
 # ---------------------------------------------------------------------------------------------- scan
-def scan_dicom(refs: list[FileRef], options: ScanOptions) -> tuple[list[SeriesRecord], list[Skip]]:
+def scan_dicom(refs: list[FileRef], options: ScanOptions,
+               read: Callable[[FileRef], DicomHeader] | None = None) -> tuple[list[SeriesRecord], list[Skip]]:
     """Read the headers of ``refs`` and describe every readable MR series.
 
     Args:
-        refs: candidate files (folder files or zip/tar members).
+        refs: candidate files (folder files or zip/tar members, or DICOMweb instances).
         options: salt, include_phi and the size limits.
+        read: header reader of one file (default ``read_header`` with the limits of ``options``); raises
+            ``HeaderProblem`` for a file that cannot be used.
 
     Returns:
         (one record per readable stack, one skip line per unusable file or series), both in a stable order.
@@ -164,10 +169,13 @@ def scan_dicom(refs: list[FileRef], options: ScanOptions) -> tuple[list[SeriesRe
     skips: list[Skip] = []
     by_series: dict[str, list[DicomHeader]] = defaultdict(list)
     issues: dict[str, list[tuple[FileRef, HeaderProblem]]] = defaultdict(list)
+    if read is None:
+        def read(ref: FileRef) -> DicomHeader:
+            return read_header(ref, options.max_matrix, options.max_slices, options.include_phi,
+                               options.max_voxels)
     for ref in refs:
         try:
-            header = read_header(ref, options.max_matrix, options.max_slices, options.include_phi,
-                                 options.max_voxels)
+            header = read(ref)
         except HeaderProblem as p:
             if p.series_uid:
                 issues[p.series_uid].append((ref, p))
@@ -212,7 +220,7 @@ def _scan_series(uid: str, headers: list[DicomHeader], problems: list[tuple[File
     skips = _series_skips(uid, problems, n_total, options, ids)
     if any(p.level == "failed" for _, p in problems) or not headers:
         return [], skips  # a series with a broken file is reported once, not read with a hole in it
-    headers.sort(key=lambda h: h.ref.display)
+    headers.sort(key=lambda h: (h.frames[0].sop_uid or h.ref.display, h.ref.display))
     frames = [fr for h in headers for fr in h.frames]
     stacks = _build_stacks(frames, options.max_slices)
     attrs = headers[0].attrs
@@ -273,7 +281,8 @@ def _record(st: _Stack, index: int, key: str, header: DicomHeader, options: Scan
         body_part=a["body_part"], series_description=a["description"], study_description=a["study_description"],
         protocol_name=a["protocol"], series_number=a["series_number"], repetition_time=a["tr"], echo_time=te,
         inversion_time=a["ti"], laterality=a["laterality"], phi=dict(header.phi) if options.include_phi else {},
-        stored_path=redact_path(files[0].display, salt, ids), path_ids=ids)
+        stored_path=redact_path(files[0].display, salt, ids), path_ids=ids,
+        study_uid=header.study_uid if options.keep_uids else "", series_uid=header.series_uid if options.keep_uids else "")
 
 
 # ---------------------------------------------------------------------------------------------- load
@@ -296,7 +305,8 @@ def _read(ref: FileRef) -> pydicom.Dataset:
     try:
         with ref.open() as raw:
             return pydicom.dcmread(inflated(raw), force=True)  # a deflated file inflated within bounds
-    except DeflateBomb as exc:
+    # a bomb, a file gone, or a DICOMweb instance deleted since the scan: the reason says which
+    except (DeflateBomb, OSError) as exc:
         raise ValueError(f"{ref.display}: {exc}") from None
     except Exception as exc:  # noqa: BLE001
         raise ValueError(f"{ref.display}: cannot read DICOM file ({type(exc).__name__})") from None

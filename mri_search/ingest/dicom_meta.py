@@ -70,6 +70,7 @@ class Frame:
     slope: float = 1.0
     intercept: float = 0.0
     te: float | None = None
+    sop_uid: str = ""  # SOPInstanceUID of the file: orders stacks the same way wherever the file is stored
 
 
 @dataclass
@@ -229,18 +230,7 @@ def read_header(ref: FileRef, max_matrix: int, max_slices: int, include_phi: boo
             except DeflateBomb as exc:
                 raise HeaderProblem("failed", str(exc)) from None
             ds = _parse(fp)
-            _classify(ds)
-            rows, cols = int(ds.Rows), int(ds.Columns)
-            uid = _s(ds.get("SeriesInstanceUID"))
-            if rows < 1 or cols < 1 or rows > max_matrix or cols > max_matrix:
-                raise HeaderProblem("failed", f"absurd header: Rows x Columns = {rows} x {cols} "
-                                              f"(limit {max_matrix})", uid)
-            n_frames = int(finite_float(ds.get("NumberOfFrames")) or 1)
-            if n_frames < 1 or n_frames > max_slices:
-                raise HeaderProblem("failed", f"absurd header: NumberOfFrames = {n_frames} (limit {max_slices})", uid)
-            if rows * cols * n_frames > max_voxels:
-                raise HeaderProblem("failed", f"absurd header: {rows} x {cols} x {n_frames} frames exceed "
-                                              f"ScanOptions.max_voxels ({max_voxels})", uid)
+            n_frames = _check_image(ds, max_matrix, max_slices, max_voxels)
             _check_pixel_data(ds, fp, n_frames)
     except HeaderProblem as p:
         if ds is not None:
@@ -248,6 +238,44 @@ def read_header(ref: FileRef, max_matrix: int, max_slices: int, include_phi: boo
         raise
     except OSError as exc:
         raise HeaderProblem("failed", f"cannot read file ({_short(exc)})") from None
+    return _header(ds, ref, n_frames, include_phi)
+
+
+def header_from_dataset(ds: pydicom.Dataset, ref: FileRef, max_matrix: int, max_slices: int,
+                        include_phi: bool = False, max_voxels: int = ScanOptions.max_voxels) -> DicomHeader:
+    """``read_header`` for a dataset already parsed without its pixels (DICOMweb instance metadata).
+
+    The same classification, limits and geometry as ``read_header``; only the pixel-data completeness check is
+    left to ``load_dicom``, which reads the pixels.
+    """
+    try:
+        n_frames = _check_image(ds, max_matrix, max_slices, max_voxels)
+    except HeaderProblem as p:
+        p.path_ids = identifier_values(ds.get)
+        raise
+    return _header(ds, ref, n_frames, include_phi)
+
+
+def _check_image(ds: pydicom.Dataset, max_matrix: int, max_slices: int, max_voxels: int) -> int:
+    """Classify ``ds`` and check its matrix and frame count against the limits; returns NumberOfFrames."""
+    _classify(ds)
+    rows, cols = int(ds.Rows), int(ds.Columns)
+    uid = _s(ds.get("SeriesInstanceUID"))
+    if rows < 1 or cols < 1 or rows > max_matrix or cols > max_matrix:
+        raise HeaderProblem("failed", f"absurd header: Rows x Columns = {rows} x {cols} "
+                                      f"(limit {max_matrix})", uid)
+    n_frames = int(finite_float(ds.get("NumberOfFrames")) or 1)
+    if n_frames < 1 or n_frames > max_slices:
+        raise HeaderProblem("failed", f"absurd header: NumberOfFrames = {n_frames} (limit {max_slices})", uid)
+    if rows * cols * n_frames > max_voxels:
+        raise HeaderProblem("failed", f"absurd header: {rows} x {cols} x {n_frames} frames exceed "
+                                      f"ScanOptions.max_voxels ({max_voxels})", uid)
+    return n_frames
+
+
+def _header(ds: pydicom.Dataset, ref: FileRef, n_frames: int, include_phi: bool) -> DicomHeader:
+    rows, cols = int(ds.Rows), int(ds.Columns)
+    uid = _s(ds.get("SeriesInstanceUID"))
     if not uid:
         p = HeaderProblem("failed", "no SeriesInstanceUID")
         p.path_ids = identifier_values(ds.get)
@@ -310,7 +338,7 @@ def _classic_frame(ds, ref: FileRef, rows: int, cols: int) -> Frame:
                  b_value=_b_value(ds), echo=_s(ds.get("EchoNumbers")),
                  temporal=_s(ds.get("TemporalPositionIdentifier")),
                  slope=finite_float(ds.get("RescaleSlope")) or 1.0, intercept=finite_float(ds.get("RescaleIntercept")) or 0.0,
-                 te=finite_float(ds.get("EchoTime")))
+                 te=finite_float(ds.get("EchoTime")), sop_uid=_s(ds.get("SOPInstanceUID")))
 
 
 def _group(item, shared, name: str):
@@ -336,6 +364,7 @@ def enhanced_frames(ds, ref: FileRef, rows: int, cols: int) -> list[Frame]:
         raise HeaderProblem("failed", f"PerFrameFunctionalGroupsSequence has {len(per_frame)} items for "
                                       f"NumberOfFrames = {n}", uid)
     frames = []
+    sop = _s(ds.get("SOPInstanceUID"))
     for i, item in enumerate(per_frame):
         pos, ori, mea = (_group(item, shared, g) for g in
                          ("PlanePositionSequence", "PlaneOrientationSequence", "PixelMeasuresSequence"))
@@ -356,7 +385,8 @@ def enhanced_frames(ds, ref: FileRef, rows: int, cols: int) -> list[Frame]:
             temporal=_s(content.get("TemporalPositionIndex")) if content else "",
             stack_id=_s(content.get("StackID")) if content else "",
             slope=slope if slope is not None else (finite_float(ds.get("RescaleSlope")) or 1.0),
-            intercept=intercept if intercept is not None else (finite_float(ds.get("RescaleIntercept")) or 0.0), te=te))
+            intercept=intercept if intercept is not None else (finite_float(ds.get("RescaleIntercept")) or 0.0), te=te,
+            sop_uid=sop))
     return frames
 
 

@@ -25,13 +25,17 @@ class FileRef:
 
     container: str  # path of the folder root, zip or tar the user gave
     member: str  # path relative to the folder root, or the member name inside the zip/tar
-    kind: str = "dir"  # "dir", "zip" or "tar"
+    kind: str = "dir"  # "dir", "zip", "tar" or "dicomweb" (container: the DICOMweb root URL)
     size: int = 0  # uncompressed size in bytes (from the directory entry / stat)
+    label: str = ""  # how lines name the file when its member must not be shown (DICOMweb: hashed UIDs)
 
     @property
     def display(self) -> str:
-        """How error lines, payloads and tables name this file: ``root/member`` or ``archive.zip::member``, with
-        bytes that are not UTF-8 and control characters as backslash escapes (``display_path``)."""
+        """How error lines, payloads and tables name this file: ``root/member``, ``archive.zip::member`` or the
+        label (a DICOMweb instance), with bytes that are not UTF-8 and control characters as backslash escapes
+        (``display_path``)."""
+        if self.label:
+            return display_path(self.label)
         if self.kind == "dir":
             return display_path(self.path)
         return display_path(f"{self.container}::{self.member}")
@@ -62,6 +66,10 @@ class FileRef:
             except (zipfile.BadZipFile, tarfile.TarError, zlib.error, lzma.LZMAError, EOFError, KeyError,
                     ValueError) as exc:
                 raise OSError(f"cannot read the member ({type(exc).__name__}: {exc})") from None
+        if self.kind == "dicomweb":
+            from .dicomweb import open_instance  # requests and dicomweb-client only for this kind
+
+            return open_instance(self)
         raise ValueError(f"unknown container kind {self.kind!r}")
 
 
@@ -133,6 +141,8 @@ class SeriesRecord:
     stored_path: str = ""
     # identifier values of the series' headers (``path_ids.IdentifierValues``): in memory only, never in to_dict
     path_ids: tuple = field(default=(), repr=False, compare=False)
+    study_uid: str = ""  # raw StudyInstanceUID, only with ScanOptions.keep_uids (links to a viewer)
+    series_uid: str = ""  # raw SeriesInstanceUID, only with ScanOptions.keep_uids
 
     def to_dict(self) -> dict:
         """JSON-ready dict (files as display strings)."""

@@ -13,7 +13,7 @@ process holds raises ``QueryBusy`` (a ``ValueError`` too) with the index's locat
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,6 +63,9 @@ class QueryCfg:
     lock_wait_s: float = 1.0  # seconds to wait for an embedded index another process has open
     locator: Path | None = None  # the index's locator (real file paths); None: the one beside the index
     archive_root: Path | None = None  # the archive has moved here since indexing: rebase the locator's paths
+    # link each hit to its study in this viewer: a URL with {study_uid} / {series_uid} (query.viewer); needs an
+    # index built with --keep-uids
+    viewer_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.image is not None and self.text is not None:
@@ -73,6 +76,10 @@ class QueryCfg:
             raise ValueError(f"--target must be images or reports, got {self.target!r}")
         if self.lesions is not None and self.target != "images":
             raise ValueError("--lesions shows lesions in retrieved series: use it with --target images")
+        if self.viewer_url is not None:
+            from .viewer import check_template
+
+            check_template(self.viewer_url)
 
 
 @dataclass
@@ -110,6 +117,10 @@ class QueryResult:
         from .output import format_table
 
         out = [format_table(self.hits)]
+        if self.cfg.viewer_url and self.hits:
+            links = [f"  #{h.rank}: {h.viewer_url}" for h in self.hits if h.viewer_url]
+            out += (["viewer:"] + links if links else
+                    ["viewer: no links (the collection holds no raw UIDs: index it with --keep-uids)"])
         shots = self.thumbnails
         if shots is not None:
             out.append(f"thumbnails: {len(shots.paths)} PNGs and {shots.sheet} in {self.cfg.thumbnails}"
@@ -179,6 +190,10 @@ def run_query(cfg: QueryCfg, searcher: Searcher | None = None) -> QueryResult:
         location = searcher.store.location if searcher is not None else str(cfg.db or cfg.qdrant_url
                                                                             or "the default folder")
         raise QueryBusy(location) from e
+    if cfg.viewer_url:
+        from .viewer import viewer_link
+
+        hits = [replace(h, viewer_url=viewer_link(cfg.viewer_url, h.payload)) for h in hits]
     shots = found = None
     locator = None
     if cfg.thumbnails is not None or cfg.lesions is not None:

@@ -68,6 +68,7 @@ class QueryHit:
     impression: str  # the study report's impression, shortened ("" without a report)
     path: str  # the series' first file (a folder path, or archive.zip::member)
     payload: dict = field(repr=False, default_factory=dict)  # everything stored with the point
+    viewer_url: str | None = None  # the study in the hospital's viewer (query.viewer; needs --keep-uids)
 
     @classmethod
     def from_hit(cls, rank: int, hit) -> "QueryHit":

@@ -144,7 +144,8 @@ def find_series(hit: QueryHit, salt: str, scans: dict[str, list], locator=None):
 
     where, shown = _place(hit, locator)
     if where not in scans:
-        scans[where] = scan_archive(Path(where), ScanOptions(salt=salt)).series
+        scans[where] = (_scan_dicomweb(where, salt) if where.startswith(_DICOMWEB) else
+                        scan_archive(Path(where), ScanOptions(salt=salt)).series)
     recs = scans[where]
     for match in (lambda r: r.key == hit.series_key, lambda r: bool(r.files) and r.files[0].display == shown):
         found = [r for r in recs if match(r)]
@@ -156,6 +157,21 @@ def find_series(hit: QueryHit, salt: str, scans: dict[str, list], locator=None):
                      "with another --salt)")
 
 
+_DICOMWEB = "dicomweb+"  # how ``_place`` names one series on a DICOMweb server: dicomweb+URL|study|series
+
+
+def _scan_dicomweb(where: str, salt: str) -> list:
+    """The records of the one series ``where`` names on a DICOMweb server (read again over WADO-RS)."""
+    from ..ingest.config import ScanOptions
+    from ..ingest.dicomweb import DicomwebCfg, scan_dicomweb
+
+    url, study, series = where[len(_DICOMWEB):].split("|")
+    try:
+        return scan_dicomweb(DicomwebCfg(url=url, series=((study, series),)), ScanOptions(salt=salt)).series
+    except ValueError as exc:
+        raise ValueError(f"the hit's series cannot be read from its DICOMweb server: {exc}") from None
+
+
 def _place(hit: QueryHit, locator) -> tuple[str, str]:
     """(the place to scan for the hit's series, how its first file displays there)."""
     if locator is not None:
@@ -165,6 +181,9 @@ def _place(hit: QueryHit, locator) -> tuple[str, str]:
             if not _real(hit.path):
                 raise
         else:
+            if ref.kind == "dicomweb":  # an instance on a DICOMweb server: its series is the place to read
+                study, series = ref.member.split("/")[1:4:2]
+                return f"{_DICOMWEB}{ref.container}|{study}|{series}", ref.display
             if ref.kind != "dir":  # a member of a zip or tar: the whole archive is the place to scan
                 return ref.container, ref.display
             return (ref.path if hit.payload.get("source") == "nifti" else str(Path(ref.path).parent)), ref.display

@@ -85,9 +85,9 @@ class Locator:
         if not self.path.exists():
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         os.chmod(self.path, 0o600)
-        root = os.fsencode(Path(archive).expanduser().absolute())
-        rows = [(r.key, root, os.fsencode(Path(f.container).expanduser().absolute()), os.fsencode(f.member), f.kind,
-                 r.source) for r in records for f in r.files[:1]]
+        root = _where(archive)
+        rows = [(r.key, root, _where(f.container, f.kind), os.fsencode(f.member), f.kind, r.source)
+                for r in records for f in r.files[:1]]
         try:
             with sqlite3.connect(self.path) as con:
                 con.execute(_SCHEMA)
@@ -122,6 +122,9 @@ class Locator:
                              "locator is out of date: re-run the index on this machine)")
         archive, container, member, kind, source = row
         archive, container, member = os.fsdecode(archive), os.fsdecode(container), os.fsdecode(member)
+        if kind == "dicomweb":  # on the server: nothing to rebase, and asking it is the reader's job
+            return Located(archive=archive, ref=FileRef(container=container, member=member, kind=kind),
+                           source=source)
         if self.archive_root is not None:
             container = _rebase(container, archive, self.archive_root)
             archive = self.archive_root
@@ -139,6 +142,13 @@ def open_locator(location: str, collection: str, path: str | os.PathLike | None 
     """The locator of ``collection`` in the store at ``location``: ``path`` when given (``--locator``), else the
     default place (``locator_path``); ``archive_root`` rebases it (``--archive-root``)."""
     return Locator(path if path is not None else locator_path(location, collection), archive_root)
+
+
+def _where(place: str | os.PathLike, kind: str = "dir") -> bytes:
+    """How a row stores an archive or container: an absolute path, or a DICOMweb root URL as given."""
+    if kind == "dicomweb" or str(place).startswith(("http://", "https://")):
+        return str(place).encode()
+    return os.fsencode(Path(place).expanduser().absolute())
 
 
 def _rebase(container: str, old_root: str, new_root: str) -> str:

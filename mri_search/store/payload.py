@@ -48,6 +48,8 @@ PAYLOAD_FIELDS: dict[str, str] = {
     "n_files": "int",
     "has_report": "bool",
     "report": "sections",  # {section: text} of the study's report (canonical section names), or None
+    "study_uid": "str",  # raw StudyInstanceUID only when indexed with --keep-uids (viewer links), else ""
+    "series_uid": "str",  # raw SeriesInstanceUID only with --keep-uids, else ""
 }
 PHI_FIELD = "phi"
 
@@ -77,6 +79,7 @@ def build_payload(rec: SeriesRecord, report: ParsedReport | None, keep_phi: bool
         "laterality": rec.laterality, "path": _path(rec, keep_phi), "n_files": len(rec.files),
         "has_report": report is not None,
         "report": None if report is None else {k: report.sections[k] for k in SECTION_ORDER if k in report.sections},
+        "study_uid": rec.study_uid, "series_uid": rec.series_uid,
     }
     if keep_phi:
         d[PHI_FIELD] = {k: str(v) for k, v in rec.phi.items() if k in PHI_KEYWORDS}

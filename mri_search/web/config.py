@@ -33,6 +33,7 @@ class ServeCfg:
     # requests worked on at once (the rest wait their turn): at 8 clients on 2 cores, 4 threads gave the lowest p50
     # (HTTP overhead 6.9 ms p50, against 7.9 with 2, 10.7 with 8; benchmarks.serve_latency --seconds 20)
     threads: int = 4
+    viewer_url: str | None = None  # link hits to the hospital's viewer (query.viewer; needs --keep-uids)
 
     def validate(self) -> None:
         """Raise ValueError (one line a user can act on) for options that cannot work."""
@@ -47,6 +48,10 @@ class ServeCfg:
             raise ValueError("--api-key must be at least 8 characters")
         if self.threads < 1:
             raise ValueError(f"--threads must be at least 1, got {self.threads}")
+        if self.viewer_url is not None:
+            from ..query.viewer import check_template
+
+            check_template(self.viewer_url)
         if not self.max_upload_mb > 0:
             raise ValueError(f"--max-upload-mb must be positive, got {self.max_upload_mb}")
         if not self.lock_wait_s >= 0:

@@ -293,13 +293,32 @@ def test_slices_sorted_along_normal_whatever_the_file_order(tmp_path):
     assert aff @ [3, 2, 0, 1] == pytest.approx([-10 + 3 * 0.3125, -12 + 2 * 0.3125, 0, 1])
 
 
+def _normal_of(ds) -> np.ndarray:
+    iop = np.array(ds.ImageOrientationPatient, dtype=float)
+    return np.cross(iop[:3], iop[3:])
+
+
 def test_mixed_orientations_become_stacks(tmp_path):
     uid = generate_uid()
     _write_series(tmp_path / "a", _z([0, 3, 6]), uid=uid)
     _write_series(tmp_path / "b", [(x, 0, 0) for x in (0, 4, 8, 12)], uid=uid, iop=SAGITTAL)
+    for folder, root in (("a", "1.2.9"), ("b", "1.2.3")):  # SOP UID order opposite to the path order
+        for n, f in enumerate(sorted((tmp_path / folder).iterdir())):
+            ds = pydicom.dcmread(f)
+            ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = f"{root}.{n + 1}"
+            ds.save_as(f)
     records, skips = scan_dicom(dir_refs(tmp_path), ScanOptions())
     assert skips == []
-    assert sorted((r.stack_index, r.plane, r.shape[0]) for r in records) == [(1, "axial", 3), (2, "sagittal", 4)]
+    # stacks are numbered by the SOP Instance UID of their first slice, not by where the files lie: the same keys
+    # whether the files come from a folder, a zip or a DICOMweb server
+    first = {}
+    for plane, folder in (("axial", "a"), ("sagittal", "b")):
+        dss = [pydicom.dcmread(f) for f in (tmp_path / folder).iterdir()]
+        first[plane] = min(dss, key=lambda d: float(np.dot(d.ImagePositionPatient, _normal_of(d)))).SOPInstanceUID
+    order = sorted(first, key=first.get)
+    assert order == ["sagittal", "axial"]
+    assert sorted((r.stack_index, r.plane, r.shape[0]) for r in records) == sorted(
+        (order.index(p) + 1, p, {"axial": 3, "sagittal": 4}[p]) for p in first)
     salt = installation_salt()
     assert {r.key for r in records} == {hash_id(salt, f"{uid}#1"), hash_id(salt, f"{uid}#2")}
     assert len({r.series_uid_hash for r in records}) == 1

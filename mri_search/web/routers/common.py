@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ...query import QueryHit
+from ...query.viewer import viewer_link
 from ..schemas import HitOut
 from ..service import WebState
 
@@ -15,6 +16,5 @@ def hit_out(state: WebState, hit: QueryHit) -> HitOut:
     d = hit.to_dict()
     d["path"] = state.shown_path(hit.path)
     key = quote(hit.series_key, safe="")
-    viewer = hit.payload.get("viewer_url")
-    return HitOut(**d, thumbnail_url=f"/api/series/{key}/thumbnail.png", series_url=f"/api/series/{key}",
-                  viewer_url=str(viewer) if viewer else None)
+    d["viewer_url"] = viewer_link(state.cfg.viewer_url, hit.payload)
+    return HitOut(**d, thumbnail_url=f"/api/series/{key}/thumbnail.png", series_url=f"/api/series/{key}")
