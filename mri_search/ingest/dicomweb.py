@@ -16,6 +16,7 @@ and ``MRI_SEARCH_DICOMWEB_PASSWORD`` (basic). Requests time out and are retried 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import re
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 SCHEME = "dicomweb+"  # dicomweb+http://host:8042/dicom-web names a DICOMweb root as an archive argument
 ENV_USER, ENV_PASSWORD, ENV_TOKEN = "MRI_SEARCH_DICOMWEB_USER", "MRI_SEARCH_DICOMWEB_PASSWORD", "MRI_SEARCH_DICOMWEB_TOKEN"
 CACHE_BYTES = 512 * 1024**2  # per process: series kept after retrieval (the one being read is always kept)
+LIST_PAGE = 1000  # series per QIDO-RS request of a listing
+MAX_SERIES = 10_000_000  # a listing stops there (a server that never ends its pages)
 _UID = re.compile(r"[0-9]+(\.[0-9]+)*")  # a DICOM UID (PS3.5 9.1), checked before it goes into a URL
 _SERIES_FIELDS = ["Modality", "StudyInstanceUID", "SeriesInstanceUID", "SeriesDescription", "StudyDate"]
 
@@ -154,10 +157,29 @@ def list_series(client, cfg: DicomwebCfg) -> list[dict]:
         ValueError: the server cannot be reached, refuses the credentials or fails.
     """
     filters = {"StudyDate": f"{cfg.since}-"} if cfg.since else None
-    try:
-        return client.search_for_series(search_filters=filters, fields=_SERIES_FIELDS, get_remaining=True)
-    except Exception as exc:  # noqa: BLE001 - requests raises many types; each becomes one line
-        raise ValueError(http_problem(cfg.url, exc)) from None
+    out: list = []
+    seen: set[str] = set()
+    while len(out) < MAX_SERIES:
+        try:
+            page = client.search_for_series(search_filters=filters, fields=_SERIES_FIELDS, limit=LIST_PAGE,
+                                            offset=len(out))
+        except Exception as exc:  # noqa: BLE001 - requests raises many types; each becomes one line
+            raise ValueError(http_problem(cfg.url, exc)) from None
+        if not isinstance(page, list):
+            raise ValueError(f"{cfg.url}: the series listing is not a JSON list (not a DICOMweb QIDO-RS answer)")
+        # pages by offset, ending at a short page or at one with nothing new: a server that ignores the offset
+        # (answers the same page again) ends the listing instead of looping forever
+        new = [i for i in page if _item_key(i) not in seen]
+        seen |= {_item_key(i) for i in new}
+        out += new
+        if len(page) < LIST_PAGE or not new:
+            return out
+    log.warning("%s: listing stopped at %d series (MAX_SERIES)", cfg.url, len(out))
+    return out
+
+
+def _item_key(item) -> str:
+    return value(item, "0020000E") or json.dumps(item, sort_keys=True, default=str)[:10_000]
 
 
 def _is_uid(text: str) -> bool:

@@ -70,9 +70,10 @@ def test_rerun_fetches_only_new_series(orthanc, credentials, archive, later_arch
     assert full["indexed"] == first["indexed"] + second["indexed"]
 
 
-def test_inspect_and_since_over_dicomweb(orthanc, credentials, archive, tmp_path):
+def test_inspect_and_since_over_dicomweb(orthanc, credentials, archive, tmp_path, monkeypatch):
     orthanc.upload(dicom_files(archive))
     orthanc.wait_stable()
+    monkeypatch.setattr("mri_search.ingest.dicomweb.LIST_PAGE", 4)  # 15 series: the listing pages by offset
     src = f"dicomweb+{orthanc.url}"
     res = runner.invoke(app, ["inspect", src, "--salt", "dw-test", "--json"])
     assert res.exit_code == 0, res.output
