@@ -1,10 +1,16 @@
 """Indexing straight from a real Orthanc over DICOMweb: the same series keys, payloads and embeddings as the same
-files read from disk; re-runs that fetch only the new series; ``inspect`` and ``--since`` over DICOMweb; viewer
-links from ``--keep-uids``."""
+files read from disk; re-runs that fetch only the new series; a run killed midway and resumed; ``inspect`` and ``--since`` over DICOMweb;
+viewer links from ``--keep-uids``."""
 
 from __future__ import annotations
 
 import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -126,3 +132,33 @@ def test_viewer_links_need_keep_uids(orthanc, credentials, archive, model_dir, t
     finally:
         state.close()
     assert [h["viewer_url"] for h in body["hits"]] == links
+
+
+def test_sigkill_mid_run_then_resume(orthanc, credentials, archive, model_dir, tmp_path):
+    orthanc.upload(dicom_files(archive))
+    orthanc.wait_stable()
+    src, db = f"dicomweb+{orthanc.url}", tmp_path / "db"
+    cmd = [sys.executable, "-m", "mri_search.cli", "-v", "index", src, "--model", str(model_dir), "--db", str(db),
+           "--batch-size", "2", "--workers", "1", "--no-progress", "--salt", "dw-test"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                            env=dict(os.environ), start_new_session=True)
+    killed, deadline = False, time.monotonic() + 180
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            ready, _, _ = select.select([proc.stderr], [], [], 1.0)
+            if ready and "batch 1:" in proc.stderr.readline():  # two batches written, the third in flight
+                os.killpg(proc.pid, signal.SIGKILL)
+                killed = True
+                break
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert killed, "the run ended before it could be killed"
+    resumed = _index(src, model_dir, db, "--parquet", str(tmp_path / "rows.parquet"))
+    # the killed run recorded no change-log position (it never finished), so this one lists everything again
+    assert 4 <= resumed["present"] < 15 and resumed["indexed"] + resumed["present"] == 15
+    rows = pq.read_table(tmp_path / "rows.parquet").to_pylist()
+    assert len(rows) == len({r["id"] for r in rows}) == 15
+    again = _index(src, model_dir, db)
+    assert again["series_found"] == again["indexed"] == 0  # now the change log is followed
