@@ -74,6 +74,7 @@ class IndexSummary:
     parquet_rows: int
     elapsed_s: float
     embed_s: float  # time spent embedding and writing the new series
+    reports_unlabelled: int = 0  # reports written this run that gave no labels (report_labels; each one logged)
 
     def describe(self) -> str:
         """Human summary lines."""
@@ -84,6 +85,8 @@ class IndexSummary:
                  f"{self.files_skipped} files/series set aside while scanning"]
         if self.parquet_path:
             lines.append(f"parquet: {self.parquet_rows} rows in {self.parquet_path}")
+        if self.reports_unlabelled:
+            lines.append(f"{self.reports_unlabelled} reports gave no labels (report_labels left empty; see the log)")
         if self.errors_path:
             lines.append(f"error report: {self.errors_path}")
         lines.append(f"locator (real file paths, this machine only): {self.locator_path}")
@@ -244,7 +247,8 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
                         failed=len(failures), files_skipped=len(scan_skips),
                         errors_path=str(errors_path) if skipped else None, locator_path=str(where),
                         parquet_path=str(cfg.parquet) if cfg.parquet else None, parquet_rows=parquet_rows,
-                        elapsed_s=time.perf_counter() - t0, embed_s=embed_s)
+                        elapsed_s=time.perf_counter() - t0, embed_s=embed_s,
+                        reports_unlabelled=sum(1 for r in scan.reports.values() if r.label_problems))
 
 
 def _write_batches(batches, col, ids: dict[str, str], reports: dict, cfg: IndexCfg, total: int,

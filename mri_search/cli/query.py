@@ -46,6 +46,12 @@ def query(
     exclude_study: Annotated[Optional[list[str]], typer.Option(
         help="Leave out this study (the issue's `--study UID` exclusion): its StudyInstanceUID, or a study key "
              "from --json output; repeatable.")] = None,
+    report_region: Annotated[Optional[list[str]], typer.Option(
+        help="Only studies whose report, as parsed (report_labels), is of these body regions: brain, head_neck, "
+             "spine, breast, chest, abdomen, pelvis, knee, shoulder.")] = None,
+    tumour_site: Annotated[Optional[list[str]], typer.Option(
+        help="Only studies whose report names a tumour at these head-and-neck sub-sites (report_labels), e.g. "
+             "oropharynx_tonsil, larynx_glottic, parotid.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of a table.")] = False,
     thumbnails: Annotated[Optional[Path], typer.Option(
         help="Write a PNG per hit (mid-slices in three planes, as the model saw them) and contact_sheet.png into "
@@ -97,7 +103,8 @@ def query(
         filters = QueryFilters(sequences=tuple(sequence or ()), planes=tuple(plane or ()),
                                body_parts=tuple(body_part or ()), manufacturers=tuple(manufacturer or ()),
                                contrast=contrast, fat_suppressed=fat_sat, field_strength=field_strength,
-                               exclude_studies=tuple(exclude_study or ()))
+                               exclude_studies=tuple(exclude_study or ()),
+                               report_regions=tuple(report_region or ()), tumour_sites=tuple(tumour_site or ()))
         cfg = QueryCfg(text=text, image=image, series=series, target=target, top_k=top_k, group_by=group_by,
                        filters=filters, thumbnails=thumbnails, lesions=lesions, lesions_out=lesions_out, db=db,
                        qdrant_url=qdrant_url, api_key=api_key, collection=collection, model=model, salt=salt,

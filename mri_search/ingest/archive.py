@@ -171,9 +171,12 @@ def inspect_lines(result: ScanResult, as_json: bool) -> list[str]:
     for rec in result.series:
         has = rec.study_key in result.reports
         if as_json:
+            from ..report_labels import labels_of  # spaCy only when labels are asked for
+
             d = rec.to_dict()
             d["type"] = "series"
             d["has_report"] = has
+            d["report_labels"] = labels_of(result.reports[rec.study_key]) if has else None
             out.append(json.dumps(d, default=str))
         else:
             out.append(series_line(rec, has))

@@ -160,6 +160,9 @@ class ParsedReport:
     text: str
     sections: dict[str, str]  # "history", "technique", "comparison", "findings", "impression", ... present ones
     sentences: list[str]  # findings + impression sentences, organ/region-level units
+    # labels parsed from the text (mri_search.report_labels.labels_of fills it once per report)
+    labels: dict | None = field(default=None, repr=False, compare=False)
+    label_problems: tuple[str, ...] = field(default=(), repr=False, compare=False)  # why no labels came out
 
 
 @dataclass

@@ -38,9 +38,13 @@ class QueryFilters:
     fat_suppressed: bool | None = None  # True / False: with / without fat suppression
     field_strength: float | None = None  # tesla, matched within +-0.25 T (1.5, 3)
     exclude_studies: tuple[str, ...] = ()  # StudyInstanceUIDs (or study keys from --json output) to leave out
+    # labels parsed from the study's report (mri_search.report_labels): any of these body regions / tumour sub-sites
+    report_regions: tuple[str, ...] = ()
+    tumour_sites: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("sequences", "planes", "body_parts", "manufacturers", "exclude_studies"):
+        for name in ("sequences", "planes", "body_parts", "manufacturers", "exclude_studies", "report_regions",
+                     "tumour_sites"):
             object.__setattr__(self, name, tuple(_split(getattr(self, name))))
         if self.field_strength is not None and not 0 < self.field_strength < 20:
             raise ValueError(f"--field-strength is in tesla (e.g. 1.5 or 3), got {self.field_strength}")
@@ -73,6 +77,10 @@ class QueryFilters:
             f["fat_suppressed"] = bool(self.fat_suppressed)
         if self.field_strength is not None:
             f["field_strength"] = {"gte": self.field_strength - 0.25, "lte": self.field_strength + 0.25}
+        if self.report_regions:
+            f["report_labels.region"] = _canonical(self.report_regions, _label_values("region"), "--report-region")
+        if self.tumour_sites:
+            f["report_labels.tumour_site"] = _canonical(self.tumour_sites, _label_values("site"), "--tumour-site")
         if self.exclude_studies:
             f[NOT] = {"study_key": study_keys(self.exclude_studies, salt)}
         return f or None
@@ -87,6 +95,16 @@ def study_keys(studies: Iterable[str], salt: str) -> list[str]:
         if _KEY.match(s):
             keys.append(s)
     return list(dict.fromkeys(k for k in keys if k))
+
+
+def _label_values(kind: str) -> tuple[str, ...]:
+    """The body regions (``region``) or tumour sub-sites (``site``) the report-label vocabulary can give."""
+    from ..report_labels.parser import default_vocabulary
+
+    vocab = default_vocabulary()
+    if kind == "region":
+        return tuple(dict.fromkeys(t.region for t in vocab.terms if t.region))
+    return tuple(dict.fromkeys(t.value for t in vocab.of("site")))
 
 
 def _split(values: Iterable[str] | str) -> list[str]:

@@ -27,6 +27,8 @@ PAYLOAD_INDEXES: dict[str, str] = {
     "series_key": "keyword", "study_key": "keyword", "patient_key": "keyword",
     "sequence": "keyword", "plane": "keyword", "body_part": "keyword", "manufacturer": "keyword",
     "source": "keyword", "laterality": "keyword",
+    # labels parsed from the report (mri_search.report_labels), nested in the payload
+    "report_labels.region": "keyword", "report_labels.tumour_site": "keyword", "report_labels.tumour": "keyword",
     "post_contrast": "bool", "fat_suppressed": "bool", "has_report": "bool",
     "field_strength": "float", "series_number": "integer",
 }

@@ -30,6 +30,9 @@ _ARROW = {
     "str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
     "ints": pa.list_(pa.int64()), "floats": pa.list_(pa.float64()),
     "sections": pa.struct([(s, pa.string()) for s in SECTION_ORDER]),
+    "labels": pa.struct([("region", pa.string()), ("organs", pa.list_(pa.string())), ("tumour", pa.string()),
+                         ("tumour_site", pa.string()), ("histology", pa.string()), ("laterality", pa.string()),
+                         ("exam_side", pa.string()), ("contrast", pa.bool_())]),
 }
 _PHI = pa.struct([(k, pa.string()) for k in PHI_KEYWORDS])
 
@@ -103,7 +106,7 @@ def read_points(path: str | os.PathLike, batch: int = 1024) -> Iterator[Point]:
     f = pq.ParquetFile(path)
     for rb in f.iter_batches(batch_size=batch):
         for row in rb.to_pylist():
-            payload = {k: row[k] for k in PAYLOAD_FIELDS}
+            payload = {k: row.get(k) for k in PAYLOAD_FIELDS}  # a file from before a field existed: None
             if payload["report"] is not None:
                 payload["report"] = {k: v for k, v in payload["report"].items() if v is not None}
             if row[PHI_FIELD] is not None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from ..ingest.phi import PHI_KEYWORDS
 from ..ingest.records import ParsedReport, SeriesRecord
 from ..ingest.report_text import SECTION_ORDER
+from ..report_labels import labels_of
 
-# name -> kind: str, int, float, bool (None allowed for int/float: unknown), ints, floats, sections, phi
+# name -> kind: str, int, float, bool (None allowed for int/float: unknown), ints, floats, sections, labels, phi
 PAYLOAD_FIELDS: dict[str, str] = {
     "series_key": "str",  # SeriesRecord.key: hashed SeriesInstanceUID + stack index (NIfTI: hashed path)
     "study_key": "str",  # hashed StudyInstanceUID
@@ -48,6 +49,8 @@ PAYLOAD_FIELDS: dict[str, str] = {
     "n_files": "int",
     "has_report": "bool",
     "report": "sections",  # {section: text} of the study's report (canonical section names), or None
+    # labels parsed from that report's text alone (mri_search.report_labels), or None without a report
+    "report_labels": "labels",
     "study_uid": "str",  # raw StudyInstanceUID only when indexed with --keep-uids (viewer links), else ""
     "series_uid": "str",  # raw SeriesInstanceUID only with --keep-uids, else ""
 }
@@ -79,6 +82,7 @@ def build_payload(rec: SeriesRecord, report: ParsedReport | None, keep_phi: bool
         "laterality": rec.laterality, "path": _path(rec, keep_phi), "n_files": len(rec.files),
         "has_report": report is not None,
         "report": None if report is None else {k: report.sections[k] for k in SECTION_ORDER if k in report.sections},
+        "report_labels": None if report is None else labels_of(report),
         "study_uid": rec.study_uid, "series_uid": rec.series_uid,
     }
     if keep_phi:

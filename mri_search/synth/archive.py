@@ -167,6 +167,17 @@ def acquire_study(plan: StudyPlan, phantom, timings: dict):
         yield s, vol
 
 
+def study_truth(plan: StudyPlan) -> dict:
+    """The study-level ground truth of the manifest (the same for each of the study's rows), and whether any
+    series is post-contrast."""
+    primary = _primary(plan)
+    tumour = next((les for les in plan.lesions if KINDS[les.kind].tumour), None)
+    return dict(body_region=plan.region, tumor_site=tumour.site if tumour else None,
+                tumor_histology=tumour.histology if tumour else None,
+                laterality=primary.laterality if primary else None, exam_side=plan.laterality,
+                finding=primary.kind if primary else "normal", contrast=any(s.post_contrast for s in plan.series))
+
+
 def generate_study(cfg: SynthConfig, index: int) -> StudyResult:
     """Generate, acquire and write one study; return its manifest rows."""
     t0 = time.perf_counter()
@@ -178,7 +189,7 @@ def generate_study(cfg: SynthConfig, index: int) -> StudyResult:
     want_dicom, want_nifti = cfg.format in ("dicom", "both"), cfg.format in ("nifti", "both")
     rows = []
     primary = _primary(plan)
-    tumour = next((les for les in plan.lesions if KINDS[les.kind].tumour), None)
+    truth_of_study = study_truth(plan)
     for s, vol in acquire_study(plan, phantom, timings):
         series_uid = planner.uid(cfg.seed, "series", index, s.series_number)
         dicom_paths, layout, nifti_path, dicom_files = [], None, None, None
@@ -202,9 +213,9 @@ def generate_study(cfg: SynthConfig, index: int) -> StudyResult:
             accession=plan.accession, study_index=index, split=plan.patient.split, body_region=plan.region,
             subregion=plan.subregion, sequence=s.sequence, plane=s.plane, post_contrast=s.post_contrast,
             fat_suppression=s.fat_suppression,
-            tumor_site=tumour.site if tumour else None, tumor_histology=tumour.histology if tumour else None,
-            laterality=primary.laterality if primary else None, exam_side=plan.laterality,
-            finding=primary.kind if primary else "normal",
+            tumor_site=truth_of_study["tumor_site"], tumor_histology=truth_of_study["tumor_histology"],
+            laterality=truth_of_study["laterality"], exam_side=truth_of_study["exam_side"],
+            finding=truth_of_study["finding"],
             findings=[f"{les.kind}:{les.site}" for les in plan.lesions + plan.incidentals],
             lesion_size_mm=list(primary.size_mm) if primary else None,
             lesion_center_lps=list(primary.center_lps) if primary and primary.center_lps else None,

@@ -1,6 +1,6 @@
 """Indexing straight from a real Orthanc over DICOMweb: the same series keys, payloads and embeddings as the same
-files read from disk; re-runs that fetch only the new series; a run killed midway and resumed; ``inspect`` and ``--since`` over DICOMweb;
-viewer links from ``--keep-uids``."""
+files read from disk; re-runs that fetch only the new series; a run killed midway and resumed; ``inspect`` and
+``--since`` over DICOMweb; viewer links from ``--keep-uids``."""
 
 from __future__ import annotations
 
