@@ -50,18 +50,24 @@ async def filters(
                             ] = None,
     contrast: Annotated[Optional[bool], Query(description="true: post-contrast only; false: pre-contrast only")
                         ] = None,
+    report_region: Annotated[Optional[list[str]], Query(description="body regions as parsed from the report")
+                             ] = None,
+    tumour_site: Annotated[Optional[list[str]], Query(description="tumour sub-sites as parsed from the report")
+                           ] = None,
 ) -> QueryFilters:
     """The payload filters of ``mri-search query``."""
     try:
-        return _query_filters(sequence, plane, body_part, manufacturer, contrast)
+        return _query_filters(sequence, plane, body_part, manufacturer, contrast, report_region, tumour_site)
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
 
 
-def _query_filters(sequence, plane, body_part, manufacturer, contrast) -> QueryFilters:
+def _query_filters(sequence, plane, body_part, manufacturer, contrast, report_region=None,
+                   tumour_site=None) -> QueryFilters:
     """``QueryFilters`` from the query-string lists (None: no restriction)."""
     return QueryFilters(sequences=tuple(sequence or ()), planes=tuple(plane or ()), body_parts=tuple(body_part or ()),
-                        manufacturers=tuple(manufacturer or ()), contrast=contrast)
+                        manufacturers=tuple(manufacturer or ()), contrast=contrast,
+                        report_regions=tuple(report_region or ()), tumour_sites=tuple(tumour_site or ()))
 
 
 class SearchQuery(BaseModel):
@@ -80,12 +86,15 @@ class SearchQuery(BaseModel):
     body_part: Optional[list[str]] = Field(None, description="BodyPartExamined values")
     manufacturer: Optional[list[str]] = Field(None, description="scanner makers (ge, siemens, philips, ...)")
     contrast: Optional[bool] = Field(None, description="true: post-contrast only; false: pre-contrast only")
+    report_region: Optional[list[str]] = Field(None, description="body regions as parsed from the report")
+    tumour_site: Optional[list[str]] = Field(None, description="tumour sub-sites as parsed from the report")
 
 
 async def search_params(query: Annotated[SearchQuery, Query()]) -> SearchParams:
     """The query state of the page's URL."""
     try:
-        flt = _query_filters(query.sequence, query.plane, query.body_part, query.manufacturer, query.contrast)
+        flt = _query_filters(query.sequence, query.plane, query.body_part, query.manufacturer, query.contrast,
+                             query.report_region, query.tumour_site)
         p = SearchParams(q=query.q, top_k=query.top_k, offset=query.offset, target=query.target,
                          group_by=query.group_by, filters=flt)
         flt.to_filter("")  # filters are checked against the known sequence families and planes here, not mid-search

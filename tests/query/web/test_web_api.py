@@ -214,3 +214,14 @@ def test_binding_beyond_loopback_needs_a_key(indexed):
 
 def test_filters_object_matches_cli(client):
     assert QueryFilters(sequences=("t2",)).to_filter("x") == {"sequence": ["T2"]}
+
+
+def test_report_label_filters(client, state, indexed):
+    r = client.get("/api/search", params={"q": "MRI", "top_k": 50, "report_region": "knee"})
+    assert r.status_code == 200, r.text
+    direct = state.searcher.search_text("MRI", top_k=50, filters=QueryFilters(report_regions=("knee",)))
+    assert [h["id"] for h in r.json()["hits"]] == [h.id for h in direct] and direct
+    assert {indexed.region[h.payload["series_uid_hash"]] for h in direct} == {"knee"}
+    assert all(h.payload["report_labels"]["region"] == "knee" for h in direct)
+    r = client.get("/api/search", params={"q": "MRI", "report_region": "elbow"})
+    assert r.status_code == 400 and "choose from" in r.text
