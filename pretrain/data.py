@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from mri_search.ingest.records import ParsedReport, ScanResult, SeriesRecord
 from mri_search.preprocess import PreprocessCache, PreprocessConfig, train_augmentations
+from mri_search.report_labels import labels_of
 from pretrain.losses import study_ids
 from pretrain.text_sampling import DEFAULT_WEIGHTS, full_text, sample_text
 
@@ -204,7 +205,8 @@ class VisionPairs(_Augmenting):
 class AlignPairs(_Augmenting):
     """Stage 2: one augmented view of a series and a text sampled from its study's report.
 
-    A sample is ``{"volume": [1, X, Y, Z], "text": str, "study_key": str, "series_key": str}``. Series whose study
+    A sample is ``{"volume": [1, X, Y, Z], "text": str, "study_key": str, "series_key": str, "labels": dict}``
+    (``labels``: the study's labels parsed from its report text, ``mri_search.report_labels``). Series whose study
     has no report are left out; ``n_without_report`` counts them.
 
     Args:
@@ -220,6 +222,8 @@ class AlignPairs(_Augmenting):
         with_report = [it for it in items if it["report"] is not None]
         super().__init__(with_report, cache, cfg)
         self.n_without_report = len(items) - len(with_report)
+        # each study's report parsed once, here (worker processes inherit them): for label-aware losses
+        self.labels = [labels_of(it["report"]) for it in self.items]
         self.text_weights = tuple(text_weights)
         if self.n_without_report:
             log.info("stage 2: %d of %d series have no report and are left out", self.n_without_report, len(items))
@@ -231,16 +235,18 @@ class AlignPairs(_Augmenting):
         report: ParsedReport = item["report"]
         return {"volume": self.view(self.cache(item["record"]), s_view),
                 "text": sample_text(report, random.Random(s_text), self.text_weights),
-                "study_key": item["study_key"], "series_key": item["record"].key}
+                "study_key": item["study_key"], "series_key": item["record"].key, "labels": self.labels[index]}
 
     @staticmethod
     def collate(samples: list[dict]) -> dict[str, Any]:
-        """``{"volume": [B,1,X,Y,Z], "texts": list[str], "study_id": int64[B], "series_key": list[str]}``;
-        the training step tokenises ``texts`` (``model.tokenize``)."""
+        """``{"volume": [B,1,X,Y,Z], "texts": list[str], "study_id": int64[B], "series_key": list[str],
+        "labels": list[dict]}`` (``labels``: each study's ``report_labels``, parsed from its report alone); the
+        training step tokenises ``texts`` (``model.tokenize``)."""
         return {"volume": torch.stack([s["volume"] for s in samples]),
                 "texts": [s["text"] for s in samples],
                 "study_id": study_ids([s["study_key"] for s in samples]),
-                "series_key": [s["series_key"] for s in samples]}
+                "series_key": [s["series_key"] for s in samples],
+                "labels": [s["labels"] for s in samples]}
 
 
 # ---------------------------------------------------------------- endless, resumable batches

@@ -13,6 +13,7 @@ from mri_search.ingest.archive import scan_archive
 from mri_search.ingest.records import ParsedReport
 from mri_search.ingest.report_text import parse_report
 from mri_search.preprocess import PreprocessCache, PreprocessConfig
+from mri_search.report_labels import parse_labels
 from mri_search.synth.archive import run_synth
 from mri_search.synth.config import SynthConfig
 from pretrain.data import (
@@ -106,11 +107,13 @@ def test_align_pairs_texts_from_own_report(scan, cache):
         b = next(batches)
         assert b["volume"].shape == (4, 1, 16, 16, 16) and b["volume"].dtype == torch.float32
         assert b["study_id"].dtype == torch.int64
-        for text, key, sid in zip(b["texts"], b["series_key"], b["study_id"]):
+        for text, key, sid, labels in zip(b["texts"], b["series_key"], b["study_id"], b["labels"]):
             item = next(it for it in ds.items if it["record"].key == key)
             rep = reports[item["study_key"]]
             assert _is_sample_of(text, rep), (text, item["study_key"])
             assert sid == study_ids([item["study_key"]])[0]
+            # the study's labels, parsed from its report: this archive holds knee and brain studies only
+            assert labels == parse_labels(rep).to_dict() and labels["region"] in ("knee", "brain")
 
 
 def test_vision_pairs_views_differ_same_series(scan, cache):
