@@ -43,6 +43,7 @@ from mri_search.preprocess import PreprocessConfig, preprocess
 from mri_search.store import IMAGE, REPORT, CollectionMeta, Point, ensure_collection, point_id, salt_check
 from mri_search.store.edge import EdgeStore
 from mri_search.store.payload import build_payload
+from mri_search.store.points import batch_points, series_point
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +70,7 @@ def _meta(loaded, model_id: str) -> CollectionMeta:
 
 
 def _points(batch, model_id, reports):
-    out = []
-    for rec, img, rep in zip(batch.records, batch.image, batch.report):
-        vec = {IMAGE: img.tolist(), **({REPORT: rep.tolist()} if rep is not None else {})}
-        out.append(Point(point_id(model_id, rec.key), vec, build_payload(rec, reports.get(rec.study_key))))
-    return out
+    return batch_points(batch, model_id, reports)  # the indexer's own step
 
 
 def bench_pipeline(loaded, model_id, records, reports, args, db: Path) -> dict:
@@ -127,12 +124,11 @@ def bench_naive(loaded, model_id, records, reports, db: Path) -> dict:
             except ValueError:
                 continue
             img = encode_volumes(loaded.model, x)[0]
-            vec = {IMAGE: img.tolist()}
-            rep = reports.get(rec.study_key)
+            rep, rep_vec = reports.get(rec.study_key), None
             if rep is not None:
                 with torch.inference_mode():
-                    vec[REPORT] = loaded.model.encode_report(loaded.model.tokenize([report_text(rep)]))[0].tolist()
-            col.upsert([Point(point_id(model_id, rec.key), vec, build_payload(rec, rep))])
+                    rep_vec = loaded.model.encode_report(loaded.model.tokenize([report_text(rep)]))[0]
+            col.upsert([series_point(rec, img, rep_vec, rep, model_id)])
             n += 1
     dt = time.perf_counter() - t0
     return {"series": n, "seconds": dt, "series_per_s": n / dt}

@@ -38,12 +38,12 @@ from mri_search.ingest.salt import salt_for
 from mri_search.ingest.records import Skip
 from mri_search.ingest.path_ids import PathRedactor
 from mri_search.store import (
-    IMAGE, REPORT, CollectionMeta, Point, VectorStore, collection_name, default_db_dir, default_home, ensure_collection,
+    CollectionMeta, Point, VectorStore, collection_name, default_db_dir, default_home, ensure_collection,
     open_store, point_id, salt_check,
 )
 from mri_search.store.integrity import damaged_points
 from mri_search.store.locator import Locator, locator_path
-from mri_search.store.payload import build_payload
+from mri_search.store.points import batch_points
 
 from .config import IndexCfg
 from .sharding import in_shard
@@ -225,7 +225,8 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
     with _store(cfg, store) as st:
         col = ensure_collection(st, name, meta)  # again: the store was closed while the workers started
         if batches is not None:
-            indexed = _write_batches(batches, col, ids, scan.reports, cfg, len(todo), failures, shown, space)
+            indexed = _write_batches(batches, col, meta.model_id, scan.reports, cfg, len(todo), failures, shown,
+                                     space)
         embed_s = time.perf_counter() - t_embed
         col.optimize()
         col.flush()
@@ -251,7 +252,7 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
                         reports_unlabelled=sum(1 for r in scan.reports.values() if r.label_problems))
 
 
-def _write_batches(batches, col, ids: dict[str, str], reports: dict, cfg: IndexCfg, total: int,
+def _write_batches(batches, col, model_id: str, reports: dict, cfg: IndexCfg, total: int,
                    failures: list[Skip], shown: PathRedactor, space: SpaceCheck | None = None) -> int:
     """Upsert every embedded batch as it comes; returns the number of points written."""
     from tqdm import tqdm
@@ -260,13 +261,7 @@ def _write_batches(batches, col, ids: dict[str, str], reports: dict, cfg: IndexC
     with tqdm(total=total, unit="series", desc="indexing", disable=None if cfg.progress else True,
               dynamic_ncols=True) as bar:
         for b, batch in enumerate(batches):
-            points = []
-            for rec, image, report in zip(batch.records, batch.image, batch.report):
-                vectors = {IMAGE: image.tolist()}
-                if report is not None:
-                    vectors[REPORT] = report.tolist()
-                points.append(Point(id=ids[rec.key], vectors=vectors,
-                                    payload=build_payload(rec, reports.get(rec.study_key), cfg.keep_phi)))
+            points = batch_points(batch, model_id, reports, cfg.keep_phi)
             if space is not None:
                 space.check(len(points), n, total)  # DiskFull: stop before the engine's mapped write faults
             col.upsert(points)
