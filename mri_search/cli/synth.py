@@ -29,6 +29,12 @@ def synth(
     label_maps: Annotated[bool, typer.Option(
         help="Also write each series' tissue label map and lesion mask (NIfTI; DICOM SEG for DICOM series) under "
              "OUT/derivatives/labels, labels in label_table.csv.")] = False,
+    region_weights: Annotated[Optional[str], typer.Option(
+        help="Shares of the studies per region, e.g. head_neck=0.4 (the regions not named share the rest): an "
+             "archive weighted toward what the benchmarks grade.")] = None,
+    hn_tumour_fraction: Annotated[Optional[float], typer.Option(
+        help="Share of head-and-neck patients with a primary tumour, the 12 sub-sites balanced among them "
+             "(default: the generator's own odds).")] = None,
     preview: Annotated[bool, typer.Option(
         "--preview", help="Write gallery.png (mid-slices per region and sequence, with tumour cases) instead of "
                           "an archive.")] = False,
@@ -38,10 +44,11 @@ def synth(
 
     The manifest OUT/manifest.parquet is ground truth for tests and benchmarks; indexers must not read it.
     """
-    from ..synth.config import SynthConfig
+    from ..synth.config import SynthConfig, parse_region_weights
 
     try:
-        cfg = SynthConfig(out=out, studies=studies, seed=seed, format=format,
+        cfg = SynthConfig(region_weights=parse_region_weights(region_weights), hn_tumour_fraction=hn_tumour_fraction,
+                          out=out, studies=studies, seed=seed, format=format,
                           regions=tuple(r.strip() for r in regions.split(",")) if regions else None,
                           workers=workers, enhanced_fraction=enhanced_fraction, report_csv=report_csv,
                           overwrite=overwrite, matrix_scale=matrix_scale, label_maps=label_maps)

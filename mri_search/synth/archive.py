@@ -23,11 +23,12 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from . import planner
+from . import mix, planner
 from .acquisition import acquire, adc_map, tissue_maps
 from .catalog import KINDS
 from .config import SynthConfig
@@ -93,9 +94,35 @@ def study_identity(cfg: SynthConfig, index: int) -> tuple[str, int, str]:
         d = date(int(prev[:4]), int(prev[4:6]), int(prev[6:])) + timedelta(days=90 + int(300 * _coin(cfg.seed, index,
                                                                                                    "gap")))
         return region, number, d.strftime("%Y%m%d")
-    region = regions[order[index % len(regions)]]
+    shares = cfg.region_shares()
+    if shares is None:
+        region = regions[order[index % len(regions)]]
+    else:
+        region = mix.region_sequence(cfg.seed, regions, shares, cfg.studies, _follow_ups(cfg.seed, cfg.studies))[index]
     d = BASE_DATE + timedelta(days=int(_coin(cfg.seed, index, "date") * 2000))
     return region, index, d.strftime("%Y%m%d")
+
+
+@lru_cache(maxsize=8)
+def _follow_ups(seed: int, n: int) -> tuple[bool, ...]:
+    return tuple(_is_follow_up(seed, i) for i in range(n))
+
+
+@lru_cache(maxsize=8)
+def _hn_ordinals(cfg: SynthConfig) -> dict[int, int]:
+    """Patient number -> its rank among the archive's head-and-neck patients (for ``--hn-tumour-fraction``)."""
+    out: dict[int, int] = {}
+    for i, follow in enumerate(_follow_ups(cfg.seed, cfg.studies)):
+        if not follow and study_identity(cfg, i)[0] == "head_neck":
+            out[i] = len(out)
+    return out
+
+
+def _findings(cfg: SynthConfig, module, region: str, number: int, patient, subregion: str, rng):
+    if region == "head_neck" and cfg.hn_tumour_fraction is not None:
+        force = mix.hn_force(cfg.seed, _hn_ordinals(cfg)[number], cfg.hn_tumour_fraction)
+        return module.sample_findings(patient, subregion, rng, force=force)
+    return module.sample_findings(patient, subregion, rng)
 
 
 def build_plan(cfg: SynthConfig, index: int):
@@ -110,7 +137,7 @@ def build_plan(cfg: SynthConfig, index: int):
     else:
         subregion = planner.pick(anat_rng, planner.SUBREGIONS_OF[region])
     side = ("left", "right")[int(anat_rng.integers(2))] if region in ("knee", "shoulder") else None
-    lesions, incidentals = module.sample_findings(patient, subregion, anat_rng)
+    lesions, incidentals = _findings(cfg, module, region, number, patient, subregion, anat_rng)
     phantom = module.build(patient, subregion, lesions, incidentals, anat_rng, side=side)
     vendor, model, field_t = planner.draw_scanner(rng)
     contrast = planner.contrast_given(subregion, rng)

@@ -25,6 +25,8 @@ class SynthConfig:
     overwrite: bool = False  # replace an existing archive in ``out``
     matrix_scale: float = 1.0  # < 1 shrinks acquisition matrices (large training corpora); 1 = clinical sizes
     label_maps: bool = False  # also write each series' tissue label map (NIfTI) for segmentation work
+    region_weights: tuple[tuple[str, float], ...] = ()  # (region, share) pairs; unnamed regions share the rest
+    hn_tumour_fraction: float | None = None  # share of head-and-neck patients with a primary, sub-sites balanced
 
     def validate(self, preview: bool = False) -> None:
         """Raise ValueError with an actionable message for a bad setting."""
@@ -41,8 +43,54 @@ class SynthConfig:
         for r in self.regions or ():
             if r not in REGIONS:
                 raise ValueError(f"unknown region {r!r}; choose from {', '.join(REGIONS)}")
+        for r, w in self.region_weights:
+            if r not in self.region_list:
+                raise ValueError(f"--region-weights names {r!r}, which is not among the regions drawn from "
+                                 f"({', '.join(self.region_list)})")
+            if not 0.0 <= w <= 1.0:
+                raise ValueError(f"--region-weights: the share of {r} must be between 0 and 1, got {w}")
+        if self.region_weights:
+            named = {r for r, _ in self.region_weights}
+            if len(named) != len(self.region_weights):
+                raise ValueError("--region-weights names a region twice")
+            total = sum(w for _, w in self.region_weights)
+            if total > 1.0 + 1e-9 or (named == set(self.region_list) and abs(total - 1.0) > 1e-6):
+                raise ValueError(f"--region-weights: shares sum to {total:g}; they must sum to at most 1 (exactly 1 "
+                                 "when every region is named)")
+        if self.hn_tumour_fraction is not None and not 0.0 <= self.hn_tumour_fraction <= 1.0:
+            raise ValueError("--hn-tumour-fraction must be between 0 and 1")
 
     @property
     def region_list(self) -> tuple[str, ...]:
         """The regions studies are drawn from."""
         return self.regions or REGIONS
+
+    def region_shares(self) -> tuple[float, ...] | None:
+        """Share of each of ``region_list`` (None: the unweighted cycle through the regions)."""
+        if not self.region_weights:
+            return None
+        given = dict(self.region_weights)
+        rest = [r for r in self.region_list if r not in given]
+        left = max(0.0, 1.0 - sum(given.values()))
+        return tuple(given.get(r, left / len(rest) if rest else 0.0) for r in self.region_list)
+
+
+def parse_region_weights(text: str | None) -> tuple[tuple[str, float], ...]:
+    """``"head_neck=0.4,brain=0.1"`` -> ``(("head_neck", 0.4), ("brain", 0.1))``.
+
+    Raises:
+        ValueError: an item that is not ``region=share`` with a number.
+    """
+    out = []
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        name, sep, value = item.partition("=")
+        try:
+            share = float(value)
+        except ValueError:
+            share = None
+        if not sep or share is None:
+            raise ValueError(f"--region-weights: {item.strip()!r} is not REGION=SHARE (e.g. head_neck=0.4)")
+        out.append((name.strip(), share))
+    return tuple(out)

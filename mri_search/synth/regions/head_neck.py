@@ -83,12 +83,22 @@ def _check(subregion: str) -> None:
         raise ValueError(f"head_neck builds {SUBREGIONS}, not {subregion!r}")
 
 
-def sample_findings(patient: Patient, subregion: str, rng: np.random.Generator) -> tuple[list[Lesion], list[Lesion]]:
-    """Draw the primary tumour (sub-site, histology, target size) and an incidental sinus retention cyst."""
+def sample_findings(patient: Patient, subregion: str, rng: np.random.Generator,
+                    force: tuple[bool, str | None] | None = None) -> tuple[list[Lesion], list[Lesion]]:
+    """Draw the primary tumour (sub-site, histology, target size) and an incidental sinus retention cyst.
+
+    ``force = (tumour present, sub-site)`` overrides the two draws (a training mix balanced by sub-site); the
+    random stream is consumed as without it, so everything else about the patient stays the same.
+    """
     _check(subregion)
     lesions, incidentals = [], []
-    if rng.random() < P_TUMOUR:
+    present = rng.random() < P_TUMOUR
+    if force is not None:
+        present = force[0]
+    if present:
         site = catalog.draw_site("hn_tumour", rng)
+        if force is not None and force[1]:
+            site = force[1]
         hist = catalog.draw_histology("hn_tumour", site, rng)
         lo, hi = SITE_SIZE[site]
         d = float(np.clip(catalog.draw_size("hn_tumour", rng), lo, hi))
