@@ -19,9 +19,19 @@ from .images import SeriesImages
 
 TARGETS = ("images", "reports")
 GROUPS = ("none", "study", "patient")
+# facet (the query-string name) -> payload field (dotted: nested in the payload)
 FACET_FIELDS = {"sequence": "sequence", "plane": "plane", "body_part": "body_part", "manufacturer": "manufacturer",
-                "contrast": "post_contrast"}  # facet -> payload field
+                "contrast": "post_contrast", "report_region": "report_labels.region",
+                "tumour_site": "report_labels.tumour_site"}
 UPLOAD_TOTAL_FACTOR = 8  # an upload's zip may declare at most this many times the upload limit, uncompressed
+
+
+def _field(payload: dict, name: str):
+    """``payload[name]``, a dotted name read through nested dicts (None where absent)."""
+    v = payload
+    for part in name.split("."):
+        v = v.get(part) if isinstance(v, dict) else None
+    return v
 
 
 class UploadError(ValueError):
@@ -210,7 +220,7 @@ class WebState:
             seen: dict[str, set] = {f: set() for f in FACET_FIELDS.values()}
             for point in col.scroll(batch=512):
                 for f in seen:
-                    v = point.payload.get(f)
+                    v = _field(point.payload, f)
                     if v not in (None, ""):
                         seen[f].add(v)
             self._facet_values = (gen, {f: sorted(v, key=str) for f, v in seen.items()})

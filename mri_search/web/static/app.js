@@ -3,9 +3,10 @@
 // goes into the page as textContent only, never as HTML.
 "use strict";
 (function () {
-  const FACETS = ["sequence", "plane", "body_part", "manufacturer", "contrast"];
+  const FACETS = ["sequence", "plane", "body_part", "manufacturer", "contrast", "report_region", "tumour_site"];
   const LABELS = {sequence: "sequence", plane: "plane", body_part: "body part", manufacturer: "maker",
-                  contrast: "contrast"};
+                  contrast: "contrast", report_region: "region (from the report)",
+                  tumour_site: "tumour site (from the report)"};
   const PRESETS = JSON.parse(document.body.dataset.presets);
   const $ = (id) => document.getElementById(id);
   const el = (tag, cls, text) => {

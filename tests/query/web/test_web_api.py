@@ -5,6 +5,7 @@ series records and PNGs, uploads (good, empty, foreign, too big, zip slip, zip b
 from __future__ import annotations
 
 import copy
+from collections import Counter
 import dataclasses
 import io
 import re
@@ -96,6 +97,10 @@ def test_filters_and_facets_agree_with_counts(client, state, indexed):
     assert f2["total"] == n_t2
     assert sum(v["count"] for v in f2["facets"]["plane"]) == n_t2  # other facets counted within the filter
     assert {v["value"]: v["count"] for v in f2["facets"]["sequence"]} == seq  # its own facet: all values still
+    regions = {v["value"]: v["count"] for v in f["facets"]["report_region"]}  # labels parsed from the reports
+    assert regions == dict(Counter(p["report_labels"]["region"] for p in payloads if p["report_labels"]))
+    f3 = client.get("/api/facets", params={"report_region": "knee"}).json()
+    assert f3["total"] == regions["knee"] and {v["value"] for v in f3["facets"]["report_region"]} == set(regions)
     bad = client.get("/api/search", params={"q": "knee", "sequence": "T9"})
     assert bad.status_code == 400 and "unknown; choose from" in bad.json()["detail"]
     assert client.get("/api/search", params={"q": " "}).status_code == 400
