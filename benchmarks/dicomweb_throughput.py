@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .common import add_model_args, emit, model_folder
 from .orthanc_server import PASSWORD, USER, OrthancServer, dicom_files, missing
 
 SALT = "benchmark"  # one salt for both sources: the same series keys
@@ -39,20 +40,6 @@ def _cli(args: list[str], env: dict) -> tuple[float, str]:
     if res.returncode != 0:
         raise SystemExit(f"mri-search {' '.join(args[:2])} failed ({res.returncode}): {res.stderr[-2000:]}")
     return wall, res.stdout
-
-
-def _model(args, tmp: Path) -> Path:
-    if args.model is not None:
-        return args.model
-    import torch
-
-    from mri_search.model import build_model, get_preset, save_model
-    from mri_search.preprocess import PreprocessConfig
-
-    torch.manual_seed(0)
-    cfg = get_preset(args.preset)
-    s = cfg.vision.img_size
-    return save_model(build_model(cfg).eval(), tmp / "model", PreprocessConfig(size=(s, s, s)))
 
 
 def _index(source: str, model: Path, db: Path, args, env: dict) -> dict:
@@ -86,7 +73,7 @@ def run(args) -> dict:
             upload_s = time.perf_counter() - t0
             url = server.url
             env.update(MRI_SEARCH_DICOMWEB_USER=USER, MRI_SEARCH_DICOMWEB_PASSWORD=PASSWORD)
-        model = _model(args, tmp)
+        model = model_folder(args.model, args.preset, tmp)
         sources = {"disk": str(args.archive), "dicomweb": f"dicomweb+{url}"}
         runs = {k: [] for k in sources}
         scans = {k: [] for k in sources}
@@ -132,8 +119,7 @@ def markdown(res: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("archive", type=Path, help="a DICOM archive (e.g. from `mri-search synth --format dicom`)")
-    ap.add_argument("--model", type=Path, default=None, help="model folder (default: a fresh --preset)")
-    ap.add_argument("--preset", default="vit-s-cpu", help="preset built when no --model is given")
+    add_model_args(ap)
     ap.add_argument("--workers", type=int, default=2, help="DataLoader worker processes of each index run")
     ap.add_argument("--repeats", type=int, default=3, help="index runs per source (alternating)")
     ap.add_argument("--dicomweb", default=None, help="a DICOMweb root that already holds the archive's files")
@@ -141,13 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--markdown", type=Path, default=None, help="write the table as Markdown here")
     args = ap.parse_args(argv)
     res = run(args)
-    text = json.dumps(res, indent=2)
-    print(text)
-    print(markdown(res))
-    if args.out:
-        args.out.write_text(text + "\n")
-    if args.markdown:
-        args.markdown.write_text(markdown(res))
+    emit(res, markdown(res), args.out, args.markdown)
 
 
 if __name__ == "__main__":

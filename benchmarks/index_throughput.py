@@ -39,11 +39,13 @@ import torch
 from mri_search.embed import embed_series, encode_volumes
 from mri_search.ingest.report_text import embedding_text as report_text
 from mri_search.ingest.archive import scan_archive
-from mri_search.preprocess import PreprocessConfig, preprocess
+from mri_search.preprocess import preprocess
 from mri_search.store import IMAGE, REPORT, CollectionMeta, Point, ensure_collection, point_id, salt_check
 from mri_search.store.edge import EdgeStore
 from mri_search.store.payload import build_payload
 from mri_search.store.points import batch_points, series_point
+
+from .common import add_model_args, model_folder
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +55,9 @@ def _rss_mb(who: int) -> float:
 
 
 def _model(args, tmp: Path):
-    from mri_search.model import build_model, get_preset, load_model, model_identity, save_model
+    from mri_search.model import load_model, model_identity
 
-    folder = args.model
-    if folder is None:  # a randomly initialised preset: same compute as a trained one
-        cfg = get_preset(args.preset)
-        s = cfg.vision.img_size
-        torch.manual_seed(0)
-        folder = save_model(build_model(cfg).eval(), tmp / "model", PreprocessConfig(size=(s, s, s)))
+    folder = model_folder(args.model, args.preset, tmp)  # a random preset: same compute as a trained one
     return folder, load_model(folder), model_identity(folder)
 
 
@@ -256,8 +253,7 @@ def format_table(res: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("archive", type=Path, help="a DICOM archive (e.g. from `mri-search synth --format dicom`)")
-    ap.add_argument("--model", type=Path, default=None, help="model folder (default: a fresh --preset)")
-    ap.add_argument("--preset", default="vit-s-cpu", help="preset built when no --model is given")
+    add_model_args(ap)
     ap.add_argument("--workers", type=int, default=2, help="DataLoader worker processes of the pipeline")
     ap.add_argument("--batch-size", type=int, default=8, help="series per encoder call")
     ap.add_argument("--limit", type=int, default=None, help="at most this many series")

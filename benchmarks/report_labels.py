@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from mri_search.report_labels import parse_labels
+
+from .common import emit
 
 FIELDS = {  # name: (truth -> expected label, labels -> predicted, which reports count)
     "region": (lambda t: t["body_region"], lambda lab: lab.region, lambda t: True),
@@ -113,13 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         results[folder.name] = score(from_archive(folder))
     if not results:
         ap.error("give --seeds or an archive")
-    text = json.dumps(results, indent=2)
-    print(text)
-    print(markdown(results))
-    if args.json:
-        args.json.write_text(text + "\n")
-    if args.markdown:
-        args.markdown.write_text(markdown(results))
+    emit(results, markdown(results), args.json, args.markdown)
 
 
 if __name__ == "__main__":
