@@ -62,6 +62,7 @@ CASES = [
      {"region": "breast", "laterality": "right", "tumour": "present"}),
     ("EXAM: Cardiac MRI. IMPRESSION: Inferolateral myocardial scar in the circumflex territory.",
      {"region": "chest", "laterality": ""}),
+    ("EXAM: MRI HEAD AND NECK. IMPRESSION: Left tonsillar carcinoma.", {"region": "head_neck"}),
     ("EXAM: MR neck. IMPRESSION: No significant abnormality. Incidental left maxillary mucosal cyst.",
      {"region": "head_neck", "laterality": "", "tumour": "absent"}),
     # contrast, UK and US
