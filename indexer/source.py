@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mri_search.atomic import atomic_write_text
@@ -52,7 +52,7 @@ def open_source(cfg: IndexCfg, options: ScanOptions, location: str, collection: 
     """
     if not cfg.dicomweb:
         return Source(scan_archive(cfg.archive, options), "files", lambda done: None)
-    from mri_search.ingest.dicomweb import DicomwebCfg, list_series, listed_series, make_client, scan_dicomweb
+    from mri_search.ingest.dicomweb import list_series, listed_series, make_client, scan_dicomweb
 
     url = cfg.dicomweb
     path = state_path(location, collection, url)
@@ -62,8 +62,7 @@ def open_source(cfg: IndexCfg, options: ScanOptions, location: str, collection: 
     if dw.series is None:  # a full listing: its pairs are what the next run retries when they fail
         listed = listed_series(list_series(client, dw))
         modality = {series: m for _, series, m in listed}
-        dw = DicomwebCfg(url=url, since=dw.since, series=tuple((st, se) for st, se, _ in listed),
-                         unstable=dw.unstable, timeout_s=dw.timeout_s, retries=dw.retries)
+        dw = replace(dw, series=tuple((st, se) for st, se, _ in listed))
     scan = scan_dicomweb(dw, options, client=client, modalities=modality)
     if cfg.reports is not None:
         scan = attach_report_table(scan, cfg.reports, options)
@@ -89,11 +88,11 @@ def _plan(cfg: IndexCfg, state: dict):
         changes = orthanc.stable_since(session, url, int(state["last_change"]))
         retry = [tuple(p) for p in state.get("retry", [])]
         wanted = dict.fromkeys(retry + list(changes.series))
-        return (DicomwebCfg(url=url, series=tuple(wanted), timeout_s=t, retries=r), changes.last,
+        return (replace(dw, series=tuple(wanted)), changes.last,
                 f"dicomweb (Orthanc changes after #{state['last_change']}: {len(changes.series)} newly stable "
                 f"series, {len(retry)} to retry)")
     last = orthanc.last_change(session, url)  # read before listing: what arrives meanwhile comes next time
-    return (DicomwebCfg(url=url, unstable=orthanc.unstable_series(session, url), timeout_s=t, retries=r), last,
+    return (replace(dw, unstable=orthanc.unstable_series(session, url)), last,
             "dicomweb (Orthanc: full listing, change log followed from now on)")
 
 

@@ -102,13 +102,14 @@ def parse_labels(report, vocab: Vocabulary | None = None) -> ReportLabels:
     if not sections:
         return ReportLabels(problems=("no text",))
     mentions = _mentions(sections, vocab)
+    sents = _sentences(mentions)
     tumour = _tumour(mentions)
-    site, site_mentions = _best(mentions, "site") if tumour != "absent" else ("", [])
-    histology, _ = _best(mentions, "histology") if tumour != "absent" else ("", [])
+    site, site_mentions = _best(sents, "site") if tumour != "absent" else ("", [])
+    histology, _ = _best(sents, "histology") if tumour != "absent" else ("", [])
     exam_side = _first_side(m for m in mentions if m.section == "exam")
     return ReportLabels(region=_region(mentions, vocab), organs=_organs(mentions), tumour=tumour,
                         tumour_site=site, histology=histology,
-                        laterality=_laterality(mentions, site_mentions, exam_side), exam_side=exam_side,
+                        laterality=_laterality(mentions, sents, site_mentions, exam_side), exam_side=exam_side,
                         contrast=_contrast(mentions, sections))
 
 
@@ -165,11 +166,11 @@ def _sentences(mentions: list[_Mention]) -> dict[tuple[str, int], list[_Mention]
     return by
 
 
-def _best(mentions: list[_Mention], kind: str) -> tuple[str, list[_Mention]]:
+def _best(sents: dict[tuple[str, int], list[_Mention]], kind: str) -> tuple[str, list[_Mention]]:
     """The heaviest value of ``kind`` (site or histology) and its weighted mentions."""
     weight: Counter = Counter()
     used = defaultdict(list)
-    for sent in _sentences(mentions).values():
+    for sent in sents.values():
         tumour_said = any(m.field in ("tumour", "histology") and not m.negated for m in sent)
         for m in sent:
             if m.field != kind or m.negated or m.section not in SECTION_WEIGHT:
@@ -204,8 +205,8 @@ def _first_side(mentions) -> str:
     return next((m.value for m in mentions if m.field == "side" and not m.negated), "")
 
 
-def _laterality(mentions: list[_Mention], site_mentions: list[_Mention], exam_side: str) -> str:
-    sents = _sentences(mentions)
+def _laterality(mentions: list[_Mention], sents: dict[tuple[str, int], list[_Mention]],
+                site_mentions: list[_Mention], exam_side: str) -> str:
     if site_mentions:
         votes: Counter = Counter()
         for m in site_mentions:

@@ -50,7 +50,7 @@ def test_inspect_payload_and_parquet_carry_the_labels(indexed):
         labels = r["report_labels"]
         assert labels["region"] == t["body_region"]  # parsed from the report text, checked against the manifest
         assert labels["tumour_site"] == (t["tumor_site"] or "")
-        assert labels["tumour"] == ("present" if t["tumor_site"] else labels["tumour"])
+        assert labels["tumour"] == ("present" if t["tumor_site"] else "absent")
 
 
 def test_query_filters_on_report_labels(indexed):
