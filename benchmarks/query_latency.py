@@ -1,41 +1,31 @@
-"""Query speed and accuracy of the engine: warm latency, recall@10 against exact search, and cold start.
+"""Query speed and accuracy of the engine at scale: every query kind, every candidate method, recall@10 against
+exact search, build time, RAM and disk per series, and cold start.
 
-The index: ``--n`` series (default 100,000) in a fresh embedded collection (Qdrant Edge, HNSW built), made from
-real embeddings: ``--base`` series of an archive (default: a small generated one) are embedded with the model
-(image and report vectors) and replicated (``replicate``), payloads included (replica ``k`` of a study is a study
-of its own, keys suffixed ``#k``, so the real mix of sequence, plane, body part and report text stays for the
-filters). Two constructions, each its own index (``--replicate``):
+The index: ``--n`` points (default 100,000) in a fresh embedded collection (Qdrant Edge, HNSW built), made from
+real model outputs (``benchmarks.vector_sets``): ``--base`` series of an archive embedded by the model, then
+interpolated between nearest real neighbours (``--replicate interpolate``, the headline) or blown into noisy blobs
+(``noise``, the hard case of HNSW). ``--quantization none,int8`` builds one index per setting (int8: the image and
+report vectors also held as int8 scalar-quantised codes, quantile 0.99, in RAM).
 
-- ``interpolate`` (the headline): points on segments between a real series and one of its nearest real
-  neighbours, plus a little isotropic noise: a continuous, anisotropic cloud like the embeddings of many similar
-  series.
-- ``noise``: each real series plus isotropic Gaussian noise (norm 0.5, about cosine 0.89 to the original): tight
-  blobs whose members are nearly equidistant from any query, the known hard case of HNSW (a stress test; real
-  embeddings are not isotropic).
+Query kinds (``KINDS``), ``--queries`` each: text -> image, image -> image, image -> report, text -> report, and
+text -> image and image -> image filtered by 1 and by 3 payload conditions (the most common sequence; sequence,
+plane and body part). Text queries are report-tower embeddings of descriptive phrases (``PHRASES``); image queries
+are held-out points of the same construction (the index does not hold them).
 
-Measured, on ``--queries`` query vectors (half held-out points of the same construction, which the index does not
-hold, half text embeddings of descriptive phrases):
+For each kind, each method of ``benchmarks.search_methods`` (exact float scan, HNSW at each ``--ef``, int8 scan and
+walk with re-scoring, routed through the other named vector, shifted across the modality gap) and the path the
+``Searcher`` takes (``Searcher.search_vector``: what ``mri-search query`` runs, damage check included): p50 / p95
+latency (warm, timed query by query in rotation so that every method meets the same load) and recall@10 against
+exact numpy search on the same vectors and filter (ties at the 10th score count as found). Numpy's own brute
+force is timed too.
 
-- ``search``: the vector-search part of a query (``Collection.search``, top 10) warm, p50 / p95 in ms, on the
-  path ``Searcher`` takes (unfiltered image queries: HNSW, beam ``HNSW_EF``; text queries, cross-modal, and
-  filtered queries: an exact scan up to ``EXACT_MAX_POINTS``): unfiltered, filtered by sequence, filtered by body
-  part (``QueryFilters`` spellings), and grouped by study (over-fetch, ``query.grouping``); then the engine's
-  default beam, an exact scan of image queries, a wide beam for text queries, the filtered HNSW walk of image
-  queries and numpy's brute force, for comparison.
-- ``recall@10`` of each against exact brute-force search in numpy on the same vectors and filter (ties at the
-  10th score count as found), for image and text queries apart: the text vectors of a model whose towers are not
-  aligned (random weights, stage 1 only) lie far from every image, where all scores are nearly tied.
-- ``text encoding``: the report tower on one query text, warm (``Searcher.encode_text``: the ONNX encoder), p50 /
-  p95; and the one-off build of the model's ONNX encoder by the first text query.
-- ``cold start``: ``mri-search query "<text>" --json`` as a new process against the index (the model found
-  through the registry, as after an ``index`` run), wall time to the printed result, median of ``--cold-runs``,
-  for each text encoder: ``onnx`` (the default path once the encoder is cached: no torch imported) and ``torch``
-  (``--text-encoder torch``, the path before the ONNX encoder); with ``--importtime`` the slowest imports of one
-  run of each.
+Also: upsert and HNSW build time; disk per series by component (float vectors, int8 codes, HNSW links, payload,
+payload indexes, write-ahead log); RAM per series (``ram_probe``: a new process opens the collection and runs one
+method's queries; its resident memory after, less before opening); text encoding; cold start (``cold_start``).
 
-Run: ``python -m benchmarks.query_latency [ARCHIVE] [--model DIR | --preset vit-s-cpu] [--n 100000] [--base 64]
-[--queries 200] [--out results.json]``. The machine's load average is recorded beside the numbers: on a shared
-machine, compare runs only at similar load.
+Run: ``python -m benchmarks.query_latency [ARCHIVE] [--model DIR] [--n 100000] [--base 64] [--queries 100]
+[--embeddings CACHE] [--json OUT.json] [--markdown OUT.md]``. Without ``--model``, the shipped model. The machine's
+load average is recorded beside the numbers: on a shared machine, compare runs only at similar load.
 """
 
 from __future__ import annotations
@@ -44,409 +34,451 @@ import argparse
 import json
 import logging
 import os
-import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from mri_search.store import IMAGE, REPORT, CollectionMeta, Point, collection_name, ensure_collection, point_id
+from mri_search.atomic import atomic_write_text
+from mri_search.store import IMAGE, REPORT, CollectionMeta, collection_name
 from mri_search.store import salt_check as _salt_check
-from mri_search.store.edge import EdgeStore
+from mri_search.store.edge import META_NAME, SHARD_DIR, EdgeStore
+
+from . import search_methods as sm
+from .common import generated_archive, latency_summary
+from .vector_sets import Base, Replicas, embed_base, exact_scores, exact_top, field_mask, load_base, point, recall, \
+    replicate, save_base
 
 log = logging.getLogger(__name__)
 
-WARMUP = 5  # first queries of each configuration, not timed
+WARMUP = 3  # first queries of each (kind, method), not timed
+TOP_K = 10
 PHRASES = [f"{plane} {seq} of the {region}{extra}"
            for region in ("knee", "brain", "neck", "lumbar spine", "shoulder", "prostate", "liver", "breast")
-           for plane, seq in (("axial", "T2"), ("sagittal", "T1"), ("coronal", "STIR"))
+           for plane in ("axial", "sagittal", "coronal")
+           for seq in ("T1", "T2", "STIR", "FLAIR", "diffusion", "post-contrast T1")
            for extra in ("", " with a mass")]
 
 
-def _pct(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+@dataclass(frozen=True)
+class Kind:
+    """A query kind: what the query embeds, which named vector it searches, which payload conditions hold."""
+
+    name: str
+    modality: str  # "text" or "image"
+    using: str  # IMAGE or REPORT
+    conditions: dict = field(default_factory=dict)  # field -> value, all must hold
+
+    @property
+    def cross_modal(self) -> bool:
+        return (self.modality, self.using) in (("text", IMAGE), ("image", REPORT))
+
+    @property
+    def route(self) -> str:  # the named vector of the query's own modality
+        return REPORT if self.modality == "text" else IMAGE
 
 
-def _summary(ms: list[float]) -> dict:
-    return {"p50_ms": round(_pct(ms, 50), 3), "p95_ms": round(_pct(ms, 95), 3), "mean_ms": round(float(np.mean(ms)), 3),
-            "n": len(ms)}
+def kinds(base: Base) -> list[Kind]:
+    """The query kinds, the filters taken from the base's most common sequence and (sequence, plane, body part)."""
+    seqs = [p["sequence"] for p in base.payloads]
+    seq = max(sorted(set(seqs)), key=seqs.count)
+    triples = [(p["sequence"], p["plane"], p["body_part"]) for p in base.payloads if p["body_part"]]
+    tri = max(sorted(set(triples)), key=triples.count) if triples else (seq, "axial", "")
+    one = {"sequence": seq}
+    three = {"sequence": tri[0], "plane": tri[1], "body_part": tri[2]}
+    return [Kind("text->image", "text", IMAGE), Kind("image->image", "image", IMAGE),
+            Kind("image->report", "image", REPORT), Kind("text->report", "text", REPORT),
+            Kind("text->image, 1 filter", "text", IMAGE, one), Kind("text->image, 3 filters", "text", IMAGE, three),
+            Kind("image->image, 1 filter", "image", IMAGE, one),
+            Kind("image->image, 3 filters", "image", IMAGE, three)]
 
 
-def _model(args, tmp: Path) -> Path:
+def modality_gap(base: Base) -> dict[str, np.ndarray]:
+    """Per searched vector, the shift from the other modality's mean to its own (``search_methods`` shifted)."""
+    has = base.has_report
+    img, rep = base.image[has].mean(0), base.report[has].mean(0)
+    return {IMAGE: (img - rep).astype(np.float32), REPORT: (rep - img).astype(np.float32)}
+
+
+# --- building -----------------------------------------------------------------------------------------------------
+
+def build(db: Path, meta: CollectionMeta, base: Base, reps: Replicas, quantization: str,
+          batch: int = 2000) -> dict:
+    """A fresh embedded collection of the points, HNSW built (and int8 codes with ``quantization="int8"``); its
+    build timings. The store is closed after."""
+    folder = db / collection_name(meta.model_id)
+    folder.mkdir(parents=True)
+    atomic_write_text(folder / META_NAME, json.dumps(meta.to_dict(), indent=2) + "\n")
+    _create_shard(folder / SHARD_DIR, meta.embed_dim, quantization)
+    n = len(reps.src)
+    with EdgeStore(db) as store:
+        col = store.open_collection(folder.name)  # adds the layout's payload indexes
+        t0 = time.perf_counter()
+        for a in range(0, n, batch):
+            col.upsert([point(base, reps, t) for t in range(a, min(a + batch, n))])
+        upsert_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        col.optimize()
+        optimize_s = time.perf_counter() - t0
+    log.info("%d points upserted in %.1f s, indexes built in %.1f s (%s)", n, upsert_s, optimize_s, quantization)
+    return {"upsert_s": round(upsert_s, 1), "upsert_points_per_s": round(n / upsert_s),
+            "index_build_s": round(optimize_s, 1)}
+
+
+def _create_shard(path: Path, dim: int, quantization: str) -> None:
+    """The shard ``EdgeStore`` would create, with int8 scalar quantisation of both vectors when asked."""
+    import qdrant_edge as q
+
+    from mri_search.store.layout import VECTORS
+
+    quant = (q.ScalarQuantizationConfig(type=q.ScalarType.Int8, quantile=0.99, always_ram=True)
+             if quantization == "int8" else None)
+    if quantization not in ("none", "int8"):
+        raise ValueError(f"quantization: none or int8, got {quantization!r}")
+    params = q.EdgeVectorParams(size=dim, distance=q.Distance.Cosine, quantization_config=quant)
+    q.EdgeShard.create(str(path), q.EdgeConfig(vectors={v: params for v in VECTORS})).close()
+
+
+COMPONENTS = (("vector_storage-image", "quantized", "image int8 codes"), ("vector_storage-image", "", "image floats"),
+              ("vector_storage-report", "quantized", "report int8 codes"),
+              ("vector_storage-report", "", "report floats"), ("vector_index-image", "", "image HNSW"),
+              ("vector_index-report", "", "report HNSW"), ("payload_storage", "", "payload"),
+              ("payload_index", "", "payload indexes"), ("wal", "", "write-ahead log"))
+
+
+def disk_usage(db: Path, n: int) -> dict:
+    """Bytes on disk (allocated blocks) per series, by component, and in all."""
+    sizes: dict[str, int] = {}
+    for path in db.rglob("*"):
+        if not path.is_file():
+            continue
+        parts, name = path.parts, path.name
+        label = next((lab for folder, prefix, lab in COMPONENTS
+                      if folder in parts and name.startswith(prefix)), "other")
+        sizes[label] = sizes.get(label, 0) + path.stat().st_blocks * 512
+    out = {k: round(v / n, 1) for k, v in sorted(sizes.items())}
+    out["total"] = round(sum(sizes.values()) / n, 1)
+    return out
+
+
+# --- measuring ----------------------------------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """What one measurement runs: each (kind, method) pair and its queries."""
+
+    kinds: list[Kind]
+    methods: list[sm.Method]
+    queries: dict[str, np.ndarray]  # modality -> [Q, D]
+    masks: dict[str, np.ndarray | None]  # kind name -> [n] allowed (None: all)
+
+
+def measure(db: Path, base: Base, reps: Replicas, plan: Plan, gap: dict[str, np.ndarray]) -> list[dict]:
+    """Warm latency and recall@10 of every (kind, method) pair and of the ``Searcher`` path; numpy last."""
+    from mri_search.query import Searcher
+
+    matrices = {IMAGE: reps.image, REPORT: reps.report}
+    store = EdgeStore(db)
+    searcher = Searcher(store, salt="mri-search")
+    col = store.open_collection(searcher.collection)
+    row_of = _rows(col.meta.model_id, base, reps)
+    pairs = [(k, m) for k in plan.kinds for m in plan.methods if sm.applies(m, k.cross_modal)]
+    pairs += [(k, None) for k in plan.kinds]  # None: the Searcher's own path
+    ms: list[list[float]] = [[] for _ in pairs]
+    rec: list[list[float]] = [[] for _ in pairs]
+    n_q = min(len(v) for v in plan.queries.values())
+    try:
+        for t in range(n_q):
+            truth: dict[str, tuple[np.ndarray, float]] = {}  # kind -> (scores, exact k-th score) of query t
+            for r in np.roll(np.arange(len(pairs)), t):
+                k, m = pairs[r]
+                q = plan.queries[k.modality][t]
+                flt = dict(k.conditions) or None
+                t0 = time.perf_counter()
+                if m is None:
+                    ids = [h.id for h in searcher.search_vector(q, k.using, TOP_K, filters=flt,
+                                                                modality=k.modality)]
+                else:
+                    ids = sm.run(col.shard, sm.request(m, q, k.using, k.route, gap[k.using], TOP_K, flt))
+                elapsed = 1e3 * (time.perf_counter() - t0)
+                if t >= WARMUP:
+                    ms[r].append(elapsed)
+                if k.name not in truth:
+                    truth[k.name] = exact_scores(matrices[k.using], q, TOP_K, plan.masks[k.name])
+                rec[r].append(recall([row_of[i] for i in ids], *truth[k.name], TOP_K))
+    finally:
+        searcher.close()
+        store.close()
+    out = []
+    for r, (k, m) in enumerate(pairs):
+        out.append({"kind": k.name, "method": m.name if m else "Searcher", **latency_summary(ms[r]),
+                    "recall@10": round(float(np.mean(rec[r])), 4), "recall@10_min": round(float(np.min(rec[r])), 2),
+                    "matching": int(plan.masks[k.name].sum()) if plan.masks[k.name] is not None else len(reps.src)})
+    out += _numpy_rows(plan, matrices, n_q)
+    return out
+
+
+def _rows(model_id: str, base: Base, reps: Replicas) -> dict[str, int]:
+    """Point id -> row of the replica arrays (ids derive from the series keys, as ``vector_sets.point`` makes them)."""
+    from mri_search.store import point_id
+
+    keys = [p["series_key"] for p in base.payloads]
+    return {str(point_id(model_id, f"{keys[s]}#{c}")): t for t, (s, c) in enumerate(zip(reps.src, reps.copy))}
+
+
+def _numpy_rows(plan: Plan, matrices, n_q: int) -> list[dict]:
+    out = []
+    for k in plan.kinds:
+        if k.conditions or k.name == "image->report":
+            continue
+        ms = []
+        for t in range(n_q):
+            t0 = time.perf_counter()
+            exact_top(matrices[k.using], plan.queries[k.modality][t], TOP_K, plan.masks[k.name])
+            ms.append(1e3 * (time.perf_counter() - t0))
+        out.append({"kind": k.name, "method": "numpy brute force", **latency_summary(ms[WARMUP:]), "recall@10": 1.0,
+                    "recall@10_min": 1.0, "matching": len(matrices[k.using])})
+    return out
+
+
+# --- RAM ----------------------------------------------------------------------------------------------------------
+
+def _rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def ram_probe(db: Path, queries: Path, using: str, method: str, gap: Path) -> dict:
+    """In this (new) process: open the collection, run ``method``'s queries on ``using``; resident kB before
+    opening, after opening and after the queries."""
+    from mri_search.query import Searcher  # imported before the first reading: their code is not the index's
+
+    import qdrant_edge  # noqa: F401
+
+    qs, g = np.load(queries), np.load(gap)
+    before = _rss_kb()
+    store = EdgeStore(db)
+    name = store.list_collections()[0]
+    col = store.open_collection(name)
+    opened = _rss_kb()
+    m = next(x for x in sm.methods([128, 512, 2048], 1000, 4.0, True) if x.name == method) \
+        if method != "Searcher" else None
+    if m is None:
+        store.close()
+        store = EdgeStore(db)
+        s = Searcher(store, salt="mri-search")
+        for q in qs:
+            s.search_vector(q, using, TOP_K, modality="text")
+        after = _rss_kb()
+        s.close()
+    else:
+        for q in qs:
+            sm.run(col.shard, sm.request(m, q, using, REPORT, g, TOP_K, None))
+        after = _rss_kb()
+    store.close()
+    return {"rss_before_kb": before, "rss_opened_kb": opened, "rss_after_kb": after}
+
+
+def ram_per_series(db: Path, tmp: Path, queries: np.ndarray, gap: np.ndarray, n: int, methods: list[str]) -> dict:
+    """``ram_probe`` of each method (text -> image queries) in a new process: resident bytes per series."""
+    qf, gf = tmp / "ram_queries.npy", tmp / "ram_gap.npy"
+    np.save(qf, queries)
+    np.save(gf, gap)
+    out = {}
+    for method in methods:
+        res = subprocess.run([sys.executable, "-m", "benchmarks.query_latency", "--ram-probe", str(db), str(qf),
+                              IMAGE, method, str(gf)], capture_output=True, text=True, timeout=1800)
+        if res.returncode != 0:
+            out[method] = {"error": res.stderr.strip().splitlines()[-1:] or ["failed"]}
+            continue
+        r = json.loads(res.stdout.strip().splitlines()[-1])
+        out[method] = {**r, "bytes_per_series": round(1024 * (r["rss_after_kb"] - r["rss_before_kb"]) / n, 1)}
+    return out
+
+
+# --- the run ------------------------------------------------------------------------------------------------------
+
+def _model_dir(args, tmp: Path) -> Path:
     if args.model is not None:
         return args.model
-    import torch
+    from mri_search.model.shipped import default_model_dir
 
-    from mri_search.model import build_model, get_preset, save_model
-    from mri_search.preprocess import default_preprocess
-
-    cfg = get_preset(args.preset)
-    torch.manual_seed(0)
-    return save_model(build_model(cfg).eval(), tmp / "model", default_preprocess(cfg.vision.img_size))
+    found = default_model_dir()
+    if found is None:
+        raise SystemExit("no shipped model in this checkout: give --model DIR")
+    return found
 
 
 def _archive(args, tmp: Path) -> Path:
-    if args.archive is not None:
-        return args.archive
-    from mri_search.synth.archive import run_synth
-    from mri_search.synth.config import SynthConfig
-
-    out = tmp / "archive"
-    run_synth(SynthConfig(out=out, studies=args.studies, seed=7, format="nifti", matrix_scale=0.5),
-              progress=lambda *a, **k: None)
-    return out
+    return args.archive if args.archive is not None else generated_archive(tmp / "archive", args.studies)
 
 
-def embed_base(archive: Path, model_dir: Path, base: int, workers: int):
-    """(image vectors [B, D], report vectors [B, D] (zeros where none), has_report [B], payloads)."""
-    from mri_search.embed import embed_series
-    from mri_search.ingest.archive import scan_archive
-    from mri_search.model import load_model
-    from mri_search.store.payload import build_payload
+def _base(args, tmp: Path, model_dir: Path) -> tuple[Base, float]:
+    from mri_search.model import model_identity
 
-    scan = scan_archive(archive)
-    rng = np.random.default_rng(0)
-    recs = [scan.series[i] for i in sorted(rng.permutation(len(scan.series))[:base])]
-    loaded = load_model(model_dir)
-    img, rep, has, payloads = [], [], [], []
-    for batch in embed_series(loaded, recs, scan.reports, batch_size=8, workers=workers):
-        for r, v, rv in zip(batch.records, batch.image, batch.report):
-            img.append(v)
-            rep.append(rv if rv is not None else np.zeros_like(v))
-            has.append(rv is not None)
-            payloads.append(build_payload(r, scan.reports.get(r.study_key)))
-    return np.stack(img), np.stack(rep), np.asarray(has), payloads
-
-
-def replicate(img, rep, has, payloads, n: int, mode: str, noise: float, seed: int = 1):
-    """``n`` points made from the ``B`` real ones: point ``t`` derives from base series ``i = t % B`` (its payload,
-    with keys suffixed ``#t // B``, so replica ``k`` of a study is a study of its own).
-
-    ``interpolate``: a point on the segment from ``x_i`` to one of its 8 nearest real neighbours ``x_j`` (uniform
-    position), plus isotropic noise of norm ``noise``: a continuous, anisotropic cloud, as real embeddings of many
-    similar series form. ``noise``: ``x_i`` plus isotropic noise of norm ``noise``: tight, equidistant blobs around
-    the real points, a stress case for HNSW (inside a blob all neighbours are nearly tied).
-
-    Returns:
-        image vectors [n, D], report vectors [n, D] (zero rows where the base has no report), payloads.
-    """
-    rng = np.random.default_rng(seed)
-    b, d = img.shape
-    i = np.arange(n) % b
-    jitter = noise * rng.standard_normal((n, d)).astype(np.float32) / np.sqrt(d)
-    if mode == "interpolate":
-        sims = img @ img.T
-        np.fill_diagonal(sims, -np.inf)
-        near = np.argsort(-sims, axis=1)[:, : min(8, b - 1)]  # [B, 8] nearest real neighbours
-        j = near[i, rng.integers(0, near.shape[1], n)]
-        y = img[i] + rng.random((n, 1)).astype(np.float32) * (img[j] - img[i]) + jitter
-    elif mode == "noise":
-        y = img[i] + jitter
-    else:
-        raise ValueError(f"unknown replication {mode!r}: interpolate or noise")
-    r = rep[i] + 0.05 * rng.standard_normal((n, d)).astype(np.float32) / np.sqrt(d)  # not searched here
-
-    def unit(x):
-        return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
-
-    out_payloads = []
-    for t in range(n):
-        p = dict(payloads[i[t]])
-        for key in ("series_key", "study_key", "patient_key"):
-            p[key] = f"{p[key]}#{t // b}"
-        out_payloads.append(p)
-    return unit(y), np.where(has[i][:, None], unit(r), 0.0).astype(np.float32), out_payloads
-
-
-def exact_top(matrix: np.ndarray, q: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-    """Rows of the ``k`` best cosine scores (unit vectors) under ``mask``, and the ``k``-th score."""
-    s = matrix @ q
-    if mask is not None:
-        s = np.where(mask, s, -np.inf)
-    top = np.argpartition(-s, k - 1)[:k]
-    top = top[np.argsort(-s[top])]
-    return top, float(s[top[-1]])
-
-
-def recall(hits, row_of: dict[str, int], matrix: np.ndarray, q: np.ndarray, k: int, mask=None) -> float:
-    """Share of the exact top ``k`` the engine found (a hit scoring at least the exact k-th score counts: ties)."""
-    _, kth = exact_top(matrix, q, k, mask)
-    s = matrix @ q
-    good = sum(1 for h in hits[:k] if s[row_of[h.id]] >= kth - 1e-5)
-    return good / k
-
-
-ENCODERS = {"onnx": "auto", "torch": "torch"}  # cold-start rows: label -> --text-encoder
-
-
-def cold_query(db: Path, home: Path, text: str, encoder: str, importtime: bool = False) -> dict:
-    """One new ``mri-search query`` process with ``--text-encoder encoder``: its wall time, the timings and text
-    encoder it reports, and with ``importtime`` its slowest top-level imports."""
-    env = {**os.environ, "MRI_SEARCH_HOME": str(home), "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, *(["-X", "importtime"] if importtime else []), "-m", "mri_search.cli", "query", text,
-           "--db", str(db), "--json", "-k", "10", "--text-encoder", encoder]
+    if args.embeddings and Path(args.embeddings).with_suffix(".npz").is_file():
+        base = load_base(args.embeddings)
+        if base.model_id != model_identity(model_dir):
+            raise SystemExit(f"{args.embeddings} holds embeddings of another model; delete it or pick another path")
+        return base, 0.0
     t0 = time.perf_counter()
-    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-    wall = time.perf_counter() - t0
-    if res.returncode != 0:
-        raise RuntimeError(f"cold query failed: {res.stderr[-2000:]}")
-    out = json.loads(res.stdout)
-    run = {"wall_s": wall, "timings_ms": out["timings_ms"], "text_encoder": out.get("text_encoder")}
-    if importtime:
-        rows = []
-        for line in res.stderr.splitlines():
-            m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
-            if m and len(m.group(3)) <= 1:  # top-level imports only (cumulative times nest)
-                rows.append((int(m.group(2)) / 1e6, m.group(4)))
-        run["slowest_top_level_imports_s"] = [[name, round(s, 3)] for s, name in sorted(rows, reverse=True)[:10]]
-        run["imports_torch"] = any(name == "torch" for _, name in rows)
-    return run
-
-
-def cold_start(db: Path, home: Path, text: str, runs: int, importtime: bool) -> dict:
-    """``runs`` cold queries per text encoder (``ENCODERS``), interleaved so that both meet the same load: median
-    wall time, the in-process timings of the median run, and with ``importtime`` one more run's slowest imports."""
-    got: dict[str, list[dict]] = {label: [] for label in ENCODERS}
-    for _ in range(runs):
-        for label, encoder in ENCODERS.items():
-            got[label].append(cold_query(db, home, text, encoder))
-    out = {}
-    for label, rs in got.items():
-        walls = [r["wall_s"] for r in rs]
-        median = sorted(rs, key=lambda r: r["wall_s"])[len(rs) // 2]
-        out[label] = {"text_encoder": sorted({str(r["text_encoder"]) for r in rs}),
-                      "wall_s": [round(w, 3) for w in walls], "median_wall_s": round(statistics.median(walls), 3),
-                      "timings_ms_of_median_run": median["timings_ms"]}
-        if importtime:
-            imp = cold_query(db, home, text, ENCODERS[label], importtime=True)
-            out[label].update({k: imp[k] for k in ("slowest_top_level_imports_s", "imports_torch")})
-    return out
-
-
-def build(db: Path, meta: CollectionMeta, vec_img, vec_rep, payloads, has_report) -> tuple[EdgeStore, dict]:
-    """A fresh embedded collection of the points, HNSW built; returns the open store and its build timings."""
-    n = len(payloads)
-    ids = [point_id(meta.model_id, p["series_key"]) for p in payloads]
-    store = EdgeStore(db)
-    col = ensure_collection(store, collection_name(meta.model_id), meta)
-    t0 = time.perf_counter()
-    for a in range(0, n, 2000):
-        col.upsert([Point(ids[t], {IMAGE: vec_img[t].tolist(), **({REPORT: vec_rep[t].tolist()} if has_report[t]
-                                                                   else {})}, payloads[t])
-                    for t in range(a, min(a + 2000, n))])
-    upsert_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    col.optimize()
-    optimize_s = time.perf_counter() - t0
-    log.info("%d points upserted in %.1f s, HNSW built in %.1f s", n, upsert_s, optimize_s)
-    return store, {"upsert_points_per_s": round(n / upsert_s), "hnsw_build_s": round(optimize_s, 1)}
-
-
-def measure(searcher, col, vec_img, payloads, ids, query_sets: dict[str, list[np.ndarray]]) -> list[dict]:
-    """Warm latency (and recall@10, ungrouped) of each search configuration, per query set: first through
-    ``Searcher.search_vector`` (the path a query takes: image queries walk HNSW with beam ``HNSW_EF``; text queries,
-    cross-modal, scan exactly up to ``EXACT_MAX_POINTS``; grouping over-fetches group keys, then reads the kept
-    payloads), then straight engine calls on other paths, for comparison."""
-    from mri_search.query import QueryFilters
-    from mri_search.query.searcher import EXACT_MAX_POINTS, HNSW_EF
-
-    row_of = {pid: t for t, pid in enumerate(ids)}
-    seqs = [p["sequence"] for p in payloads]
-    top_seq = max(set(seqs), key=seqs.count)
-    parts = [p["body_part"] for p in payloads if p["body_part"]]
-    top_part = max(set(parts), key=parts.count).lower() if parts else ""
-    configs = {"unfiltered": (None, None), f"sequence={top_seq}": (QueryFilters(sequences=(top_seq,)), None)}
-    if top_part:
-        configs[f"body_part={top_part}"] = (QueryFilters(body_parts=(top_part,)), None)
-    configs["group_by=study"] = (None, "study")
-    def searcher_path(name: str, flt) -> dict:  # what search_vector will do, for the label
-        exact = (name == "text" or flt is not None) and len(payloads) <= EXACT_MAX_POINTS
-        return dict(searcher=True, exact=exact, hnsw_ef=HNSW_EF)
-
-    runs = [(label, name, searcher_path(name, flt), flt, group) for label, (flt, group) in configs.items()
-            for name in query_sets]
-    runs += [(f"{label}, HNSW beam 256", "image", dict(hnsw_ef=HNSW_EF), flt, None)  # filtered: the graph walk
-             for label, (flt, _) in configs.items() if flt is not None]
-    runs += [("unfiltered, engine default beam", name, {}, None, None) for name in query_sets]
-    runs += [("unfiltered, exact scan", "image", dict(exact=True), None, None),
-             ("unfiltered, HNSW beam 256", "text", dict(hnsw_ef=HNSW_EF), None, None)]
-    filters, allowed = [], []
-    for _, _, _, flt, _ in runs:
-        f = flt.to_filter("mri-search") if flt else None
-        filters.append(f)
-        key, values = next(iter(f.items())) if f else (None, None)
-        allowed.append(np.asarray([p[key] in values for p in payloads]) if f else None)
-    ms: list[list[float]] = [[] for _ in runs]
-    rec: list[list[float]] = [[] for _ in runs]
-    # Query by query, every configuration in turn (rotating the order): on a shared machine whose load drifts,
-    # each configuration sees the same conditions. The first WARMUP queries only warm the pages up.
-    n = max(len(qs) for qs in query_sets.values())
-    for t in range(n):
-        for r in np.roll(np.arange(len(runs)), t):
-            label, name, how, _, group = runs[r]
-            if t >= len(query_sets[name]):
-                continue
-            q, f = query_sets[name][t], filters[r]
-            t0 = time.perf_counter()
-            if how.get("searcher"):
-                hits = searcher.search_vector(q, IMAGE, 10, filters=runs[r][3], group_by=group, modality=name)
-            else:
-                hits = col.search(q, using=IMAGE, top_k=10, filter=f, **how)
-            elapsed = 1e3 * (time.perf_counter() - t0)
-            if t >= WARMUP:
-                ms[r].append(elapsed)
-            if group is None:
-                rec[r].append(recall(hits, row_of, vec_img, q, 10, allowed[r]))
-    out = []
-    for r, (label, name, how, _, group) in enumerate(runs):
-        path = ("Searcher: " if how.get("searcher") else "engine: ") + (
-            "exact" if how.get("exact") else f"hnsw ef={how.get('hnsw_ef', 'default')}")
-        out.append({"search": label, "queries": name, "path": path, **_summary(ms[r]),
-                    "recall@10": round(float(np.mean(rec[r])), 4) if rec[r] else None,
-                    "recall@10_min": round(float(np.min(rec[r])), 2) if rec[r] else None,
-                    "matching": int(allowed[r].sum()) if allowed[r] is not None else len(payloads)})
-    ms = []
-    for q in query_sets["image"][:50]:
-        t0 = time.perf_counter()
-        exact_top(vec_img, q, 10)
-        ms.append(1e3 * (time.perf_counter() - t0))
-    out.append({"search": "unfiltered, numpy brute force", "queries": "image", "path": "numpy", **_summary(ms),
-                "recall@10": 1.0, "recall@10_min": 1.0, "matching": len(payloads)})
-    return out
+    base = embed_base(_archive(args, tmp), model_dir, args.base, args.workers)
+    if args.embeddings:
+        save_base(base, args.embeddings)
+    return base, time.perf_counter() - t0
 
 
 def run(args) -> dict:
-    from mri_search.model import model_identity
     from mri_search.model.registry import register_model
-    from mri_search.query import Searcher
 
     load_before = os.getloadavg()
-    tmp = Path(tempfile.mkdtemp(prefix="query-bench-"))
+    tmp = Path(tempfile.mkdtemp(prefix="query-bench-", dir=args.tmp))
     try:
-        model_dir = _model(args, tmp)
-        model_id = model_identity(model_dir)
-        t0 = time.perf_counter()
-        img, rep, has, payloads = embed_base(_archive(args, tmp), model_dir, args.base, args.workers)
-        embed_s = time.perf_counter() - t0
-        log.info("embedded %d base series in %.1f s", len(img), embed_s)
-        meta = CollectionMeta(model_id=model_id, model_name=json.loads((Path(model_dir) / "config.json").read_text())
-                              ["model"].get("name", ""), embed_dim=int(img.shape[1]),
+        model_dir = _model_dir(args, tmp)
+        base, embed_s = _base(args, tmp, model_dir)
+        meta = CollectionMeta(model_id=base.model_id, model_name=json.loads((model_dir / "config.json").read_text())
+                              ["model"].get("name", ""), embed_dim=int(base.image.shape[1]),
                               salt_check=_salt_check("mri-search"))
         os.environ["MRI_SEARCH_HOME"] = str(tmp / "home")
-        register_model(model_dir, model_id)  # as an index run does: queries find the model from the collection
-        n_text = args.queries // 2
-        texts = [PHRASES[t % len(PHRASES)] for t in range(n_text)]
-        constructions, enc_ms, api, cold, build_ms = {}, [], {}, {}, None
-        for c, mode in enumerate(args.replicate):
+        register_model(model_dir, base.model_id)  # as an index run does: queries find the model from the collection
+        texts = [PHRASES[(7 * t) % len(PHRASES)] for t in range(args.queries)]
+        gap = modality_gap(base)
+        results, cold, text_enc = {}, {}, {}
+        for mode in args.replicate:
             noise = args.noise if args.noise is not None else {"interpolate": 0.05, "noise": 0.5}[mode]
-            vec_img, vec_rep, pl = replicate(img, rep, has, payloads, args.n, mode, noise)
-            held_out, _, _ = replicate(img, rep, has, payloads, args.queries - n_text, mode, noise, seed=100 + c)
-            db = (args.keep / mode) if args.keep else tmp / f"db-{mode}"
-            store, built = build(db, meta, vec_img, vec_rep, pl, has[np.arange(args.n) % len(img)])
-            searcher = Searcher(store, salt="mri-search")  # the salt the collection records
-            if not enc_ms:
-                searcher.encode_text(texts[0])  # the first text query builds the ONNX encoder (once per model)
-                build_ms = searcher.timings.get("build_onnx_ms")
-                for t in texts:
-                    t0 = time.perf_counter()
-                    searcher.encode_text(t)
-                    enc_ms.append(1e3 * (time.perf_counter() - t0))
-            query_sets = {"image": list(held_out), "text": [searcher.encode_text(t) for t in texts]}
-            ids = [point_id(model_id, p["series_key"]) for p in pl]
-            constructions[mode] = {"noise": noise, **built,
-                                   "search": measure(searcher, store.open_collection(searcher.collection), vec_img,
-                                                     pl, ids, query_sets)}
-            if c == 0:
-                ms = []
-                for t in texts[:50]:  # a whole text query through the Python API: encode + search + hits
-                    t0 = time.perf_counter()
-                    searcher.search_text(t, top_k=10)
-                    ms.append(1e3 * (time.perf_counter() - t0))
-                api = _summary(ms)
-            searcher.close()
-            store.close()  # the cold-start processes need the embedded index's lock
-            if c == 0:
-                cold = cold_start(db, tmp / "home", PHRASES[0], args.cold_runs, args.importtime)
+            reps = replicate(base, args.n, mode, noise)
+            held_out = replicate(base, args.queries, mode, noise, seed=101).image
+            for quant in args.quantization:
+                db = tmp / f"db-{mode}-{quant}"
+                built = build(db, meta, base, reps, quant)
+                if not text_enc:
+                    text_enc, text_q = _encode_texts(db, texts)
+                plan = Plan(kinds(base), sm.methods(args.ef, args.candidates, args.oversampling, quant == "int8"),
+                            {"text": text_q, "image": held_out}, {})
+                for k in plan.kinds:
+                    mask = field_mask(base, reps, k.conditions) if k.conditions else None
+                    if k.using == REPORT:
+                        mask = reps.has_report if mask is None else mask & reps.has_report
+                    plan.masks[k.name] = mask
+                search = measure(db, base, reps, plan, gap)
+                ram_methods = ["exact", "Searcher"] + ([f"int8 scan x{args.oversampling:g}"] if quant == "int8"
+                                                       else [])
+                results[f"{mode}/{quant}"] = {
+                    "replicate": mode, "noise": noise, "quantization": quant, **built,
+                    "disk_bytes_per_series": disk_usage(db, args.n),
+                    "ram_per_series": ram_per_series(db, tmp, text_q[:20], gap[IMAGE], args.n, ram_methods)
+                    if args.ram else {},
+                    "search": search}
+                log.info("%s/%s measured", mode, quant)
+                if args.cold_runs and not cold:
+                    from .cold_start import cold_start
+
+                    cold = cold_start(db, tmp / "home", PHRASES[0], args.cold_runs, False)
+                if not args.keep:
+                    shutil.rmtree(db, ignore_errors=True)
     finally:
-        if not args.keep:
+        if args.keep:
+            log.info("kept %s", tmp)
+        else:
             shutil.rmtree(tmp, ignore_errors=True)
-    return {
-        "n_points": args.n, "dim": int(img.shape[1]), "base_series": len(img), "model": str(args.model or
-                                                                                        f"untrained {args.preset}"),
-        "model_name": meta.model_name, "queries": args.queries, "embed_base_s": round(embed_s, 1),
-        "constructions": constructions, "text_encoding": _summary(enc_ms[5:]), "search_text_api": api,
-        "onnx_build_ms": round(build_ms, 1) if build_ms is not None else None, "cold_start": cold,
-        "machine": {"cpus": os.cpu_count(), "loadavg_before": [round(x, 2) for x in load_before],
-                    "loadavg_after": [round(x, 2) for x in os.getloadavg()]},
-    }
+    return {"n_points": args.n, "dim": int(base.image.shape[1]), "base_series": len(base.payloads),
+            "model": str(args.model or "shipped default"), "model_name": meta.model_name,
+            "queries_per_kind": args.queries, "embed_base_s": round(embed_s, 1), "indexes": results,
+            "text_encoding": text_enc, "cold_start": cold,
+            "machine": {"cpus": os.cpu_count(), "loadavg_before": [round(x, 2) for x in load_before],
+                        "loadavg_after": [round(x, 2) for x in os.getloadavg()]}}
+
+
+def _encode_texts(db: Path, texts: list[str]) -> tuple[dict, np.ndarray]:
+    """The text queries through the model's report tower (the ONNX encoder a query uses), and its warm timing."""
+    from mri_search.query import Searcher
+
+    with EdgeStore(db) as store:
+        s = Searcher(store, salt="mri-search")
+        s.encode_text(texts[0])  # the first text query builds the ONNX encoder (once per model)
+        ms, out = [], []
+        for t in texts:
+            t0 = time.perf_counter()
+            out.append(s.encode_text(t))
+            ms.append(1e3 * (time.perf_counter() - t0))
+        s.close()
+    return latency_summary(ms[WARMUP:]), np.stack(out).astype(np.float32)
 
 
 def markdown(r: dict) -> str:
     """The results as Markdown."""
-    lines = [f"Query latency on {r['n_points']:,} points ({r['dim']}-d, made from {r['base_series']} real series "
-             f"embedded by {r['model']} ({r['model_name']})); load average {r['machine']['loadavg_before']} before, "
-             f"{r['machine']['loadavg_after']} after, {r['machine']['cpus']} CPUs. {r['queries']} queries: half "
-             "held-out image vectors, half text embeddings.", ""]
-    for mode, c in r["constructions"].items():
-        lines += [f"**{mode}** (noise {c['noise']}): upsert {c['upsert_points_per_s']:,} points/s, HNSW build "
-                  f"{c['hnsw_build_s']} s.", "",
-                  "| search (top 10) | queries | path | p50 ms | p95 ms | recall@10 (min) | matching points |",
-                  "|---|---|---|---|---|---|---|"]
+    m = r["machine"]
+    lines = [f"{r['n_points']:,} points ({r['dim']}-d) made from {r['base_series']} real series embedded by "
+             f"{r['model']} ({r['model_name']}); {r['queries_per_kind']} queries per kind; load average "
+             f"{m['loadavg_before']} before, {m['loadavg_after']} after, {m['cpus']} CPUs.", ""]
+    for name, c in r["indexes"].items():
+        lines += [f"### {name}", "", f"Upsert {c['upsert_s']} s ({c['upsert_points_per_s']:,} points/s), index build "
+                  f"{c['index_build_s']} s. Disk per series (bytes): "
+                  + ", ".join(f"{k} {v:,.0f}" for k, v in c["disk_bytes_per_series"].items()) + ".", ""]
+        if c["ram_per_series"]:
+            lines += ["RAM per series (resident bytes of a new process after its queries, less before opening): "
+                      + ", ".join(f"{k} {v.get('bytes_per_series', v.get('error'))}"
+                                  for k, v in c["ram_per_series"].items()) + ".", ""]
+        lines += ["| kind | method | p50 ms | p95 ms | recall@10 (min) | matching |", "|---|---|---|---|---|---|"]
         for s in c["search"]:
-            rec = "" if s["recall@10"] is None else f"{s['recall@10']} ({s['recall@10_min']})"
-            lines.append(f"| {s['search']} | {s['queries']} | {s['path']} | {s['p50_ms']} | {s['p95_ms']} | {rec} | "
-                         f"{s['matching']} |")
+            lines.append(f"| {s['kind']} | {s['method']} | {s['p50_ms']} | {s['p95_ms']} | {s['recall@10']} "
+                         f"({s['recall@10_min']}) | {s['matching']:,} |")
         lines.append("")
-    te, api, cold = r["text_encoding"], r["search_text_api"], r["cold_start"]
-    built = (f" The first text query of the model built its ONNX encoder in {r['onnx_build_ms'] / 1e3:.1f} s "
-             "(once per model)." if r.get("onnx_build_ms") else "")
-    lines += [f"Text encoding (warm): p50 {te['p50_ms']} ms, p95 {te['p95_ms']} ms. A whole text query through "
-              f"the API (encode + search + hits): p50 {api['p50_ms']} ms, p95 {api['p95_ms']} ms.{built}", "",
-              "Cold start of `mri-search query \"<text>\"` (a new process, wall time to the printed result):", "",
-              "| text encoder | median s | runs s | inside the process (ms) | imports torch |", "|---|---|---|---|---|"]
-    for enc, c in cold.items():
-        lines.append(f"| {enc} ({', '.join(c['text_encoder'])}) | {c['median_wall_s']} | {c['wall_s']} | "
-                     f"{c['timings_ms_of_median_run']} | {c.get('imports_torch', '')} |")
-    for enc, c in cold.items():
-        if "slowest_top_level_imports_s" in c:
-            lines.append(f"\nSlowest top-level imports, {enc} (s): " + ", ".join(
-                f"{n} {s}" for n, s in c["slowest_top_level_imports_s"]))
+    te = r["text_encoding"]
+    lines.append(f"Text encoding (warm, ONNX): p50 {te.get('p50_ms')} ms, p95 {te.get('p95_ms')} ms.")
+    for enc, c in r["cold_start"].items():
+        lines.append(f"Cold start, {enc}: median {c['median_wall_s']} s of {c['wall_s']}.")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--ram-probe"]:  # the child process of ram_per_series
+        db, queries, using, method, gap = argv[1:6]
+        print(json.dumps(ram_probe(Path(db), Path(queries), using, method, Path(gap))))
+        return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("archive", nargs="?", type=Path, help="archive to take the base series from (default: generate)")
-    ap.add_argument("--model", type=Path, help="model folder (default: an untrained --preset)")
-    ap.add_argument("--preset", default="vit-s-cpu", help="preset of the untrained model when no --model")
+    ap.add_argument("--model", type=Path, help="model folder (default: the shipped model)")
     ap.add_argument("--n", type=int, default=100_000, help="points in the index")
     ap.add_argument("--base", type=int, default=64, help="real series embedded and replicated")
     ap.add_argument("--studies", type=int, default=12, help="studies of the generated archive (no ARCHIVE)")
-    ap.add_argument("--replicate", default="interpolate,noise",
-                    help="how real series become --n points: interpolate, noise, or both (comma list)")
-    ap.add_argument("--noise", type=float, help="isotropic noise norm of a replica (default: interpolate 0.05, "
-                                                "noise 0.5)")
-    ap.add_argument("--queries", type=int, default=200, help="query vectors (half text, half image)")
-    ap.add_argument("--cold-runs", type=int, default=3, help="cold-start processes timed, per text encoder")
-    ap.add_argument("--importtime", action="store_true", help="also list the slowest imports of a cold start")
+    ap.add_argument("--embeddings", type=Path, help="cache of the base embeddings (read if present, else written)")
+    ap.add_argument("--replicate", default="interpolate", help="interpolate, noise, or both (comma list)")
+    ap.add_argument("--noise", type=float, help="noise norm of a replica (default: interpolate 0.05, noise 0.5)")
+    ap.add_argument("--quantization", default="none,int8", help="indexes built: none, int8, or both (comma list)")
+    ap.add_argument("--queries", type=int, default=100, help="queries per kind")
+    ap.add_argument("--ef", default="128,512,2048", help="HNSW beams measured (comma list)")
+    ap.add_argument("--candidates", type=int, default=1000, help="points prefetched by routed and shifted")
+    ap.add_argument("--oversampling", type=float, default=4.0, help="int8 candidates re-scored per result")
+    ap.add_argument("--no-ram", dest="ram", action="store_false", help="skip the RAM probes")
+    ap.add_argument("--cold-runs", type=int, default=0, help="cold-start processes timed per text encoder")
     ap.add_argument("--workers", type=int, default=2, help="reader processes while embedding the base series")
-    ap.add_argument("--keep", type=Path, help="build the index in this folder and keep it")
-    ap.add_argument("--out", type=Path, help="write the results as JSON here (and Markdown beside it)")
+    ap.add_argument("--tmp", type=Path, help="folder for the indexes (default: the system's temp folder)")
+    ap.add_argument("--keep", action="store_true", help="keep the indexes")
+    ap.add_argument("--json", type=Path, help="write every figure as JSON here")
+    ap.add_argument("--markdown", type=Path, help="write the tables as Markdown here")
     args = ap.parse_args(argv)
-    args.replicate = [m.strip() for m in args.replicate.split(",") if m.strip()]
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    args.replicate = [x.strip() for x in args.replicate.split(",") if x.strip()]
+    args.quantization = [x.strip() for x in args.quantization.split(",") if x.strip()]
+    args.ef = [int(x) for x in args.ef.split(",") if x.strip()]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     r = run(args)
     text = markdown(r)
     print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(r, indent=2) + "\n")
-        args.out.with_suffix(".md").write_text(text + "\n")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(r, indent=2) + "\n")
+    if args.markdown:
+        args.markdown.write_text(text + "\n")
 
 
 if __name__ == "__main__":

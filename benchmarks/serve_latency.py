@@ -38,11 +38,13 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-import numpy as np
 
 from mri_search.store import CollectionMeta, salt_check
+from mri_search.store.edge import EdgeStore
 
-from .query_latency import PHRASES, _archive, _summary, build, embed_base, replicate
+from .common import generated_archive, latency_summary
+from .query_latency import PHRASES, build
+from .vector_sets import embed_base, replicate
 
 log = logging.getLogger(__name__)
 TARGET_OVERHEAD_MS = 5.0
@@ -76,7 +78,7 @@ def drive(call, clients: int, seconds: float) -> dict:
     ms = [x for per in times for x in per]
     if errors:
         raise RuntimeError(f"{len(errors)} client(s) failed: {errors[0]}")
-    return {**_summary(ms), "clients": clients, "queries_per_s": round(len(ms) / wall, 1)}
+    return {**latency_summary(ms), "clients": clients, "queries_per_s": round(len(ms) / wall, 1)}
 
 
 def _model(args, tmp: Path) -> tuple[Path, str]:
@@ -148,16 +150,17 @@ def run(args) -> dict:
     try:
         model_dir, model_label = _model(args, tmp)
         model_id = model_identity(model_dir)
-        img, rep, has, payloads = embed_base(_archive(args, tmp), model_dir, args.base, args.workers)
+        archive = args.archive if args.archive is not None else generated_archive(tmp / "archive", args.studies)
+        base = embed_base(archive, model_dir, args.base, args.workers)
         meta = CollectionMeta(model_id=model_id, model_name=json.loads((Path(model_dir) / "config.json").read_text())
-                              ["model"].get("name", ""), embed_dim=int(img.shape[1]),
+                              ["model"].get("name", ""), embed_dim=int(base.image.shape[1]),
                               salt_check=salt_check("mri-search"))
         home = tmp / "home"
         os.environ["MRI_SEARCH_HOME"] = str(home)
         register_model(model_dir, model_id)
-        vec_img, vec_rep, pl = replicate(img, rep, has, payloads, args.n, "interpolate", 0.05)
         db = tmp / "db"
-        store, built = build(db, meta, vec_img, vec_rep, pl, has[np.arange(args.n) % len(img)])
+        built = build(db, meta, base, replicate(base, args.n, "interpolate", 0.05), "none")
+        store = EdgeStore(db)
 
         searcher = Searcher(store, salt="mri-search")  # the salt the collection records
         for text in PHRASES:  # warm: the ONNX text encoder is built or loaded, the collection opened
@@ -197,7 +200,7 @@ def run(args) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
     overhead = http_conc["p50_ms"] - in_process["concurrent"]["p50_ms"]
     return {
-        "n_points": args.n, "base_series": len(img), "model": model_label, "model_name": meta.model_name,
+        "n_points": args.n, "base_series": len(base.payloads), "model": model_label, "model_name": meta.model_name,
         "clients": args.clients, "server_threads": args.threads or "serve's default (4)", "seconds": args.seconds,
         "single_seconds": args.single_seconds, **built,
         "in_process": in_process, "http": {"single": http_single, "concurrent": http_conc},
