@@ -128,19 +128,29 @@ def test_reindex_writes_nothing_and_parquet_round_trips(indexed):
             assert np.array_equal(np.asarray(p.vectors[name], np.float32), np.asarray(v, np.float32))
 
 
-def test_shards_partition_the_archive(indexed, archive, model_dir, tmp_path):
-    _, es, server, _ = indexed
-    everything = set(all_points(server.open_collection(es.collection)))
-    parts = []
-    store = ServerStore.memory()
-    for k in range(3):
-        s = run_index(cfg_for(archive, model_dir, tmp_path, db=None, shard=(k, 3)), store=store)
-        assert s.present == 0
-        parts.append(set(all_points(store.open_collection(s.collection))) - set().union(*parts))
-        assert len(parts[-1]) == s.indexed
-    store.close()
-    assert all(parts) and sum(map(len, parts)) == len(everything)
-    assert set().union(*parts) == everything
+def test_four_shards_into_one_store_equal_one_unsharded_run(indexed, archive, model_dir, tmp_path):
+    edge_cfg, es, _, _ = indexed
+    with EdgeStore(edge_cfg.db) as edge:
+        everything = all_points(edge.open_collection(es.collection))
+    db = tmp_path / "sharded"
+    seen: set = set()
+    for k in range(4):  # four machines' runs, one after the other into one embedded store
+        s = run_index(cfg_for(archive, model_dir, tmp_path, db=db, shard=(k, 4), errors=tmp_path / f"e{k}.tsv"))
+        assert s.present == 0 and s.failed == 0 and s.indexed > 0
+        with EdgeStore(db) as edge:
+            now = set(all_points(edge.open_collection(s.collection)))
+        assert len(now - seen) == s.indexed and seen <= now  # each shard adds its own series, disjoint
+        seen = now
+    with EdgeStore(db) as edge:
+        sharded = all_points(edge.open_collection(es.collection))
+    assert set(sharded) == set(everything)
+    for pid, p in sharded.items():
+        assert p.payload == everything[pid].payload
+        assert set(p.vectors) == set(everything[pid].vectors)
+        for name, v in p.vectors.items():
+            # equal to float32 rounding: a series meets other batch neighbours in a shard, and a batched matmul
+            # may sum in another order
+            np.testing.assert_allclose(v, everything[pid].vectors[name], atol=1e-5)
 
 
 def test_broken_series_are_reported_and_the_rest_indexed(archive, model_dir, tmp_path):
