@@ -38,17 +38,21 @@ log = logging.getLogger(__name__)
 
 IMPRESSION_CHARS = 160  # QueryHit.impression is the report's impression cut to this length
 MAX_TOP_K = 10_000
-# Search beam of the HNSW graph (the engine's default is about 100). On 20k points made from real embeddings it
-# lifts recall@10 of image queries from 0.98 to 1.0 for +0.3 ms (benchmarks/query_latency.py).
+# Search beam of the HNSW graph for unfiltered image -> image queries (the engine's default is about 100): recall@10
+# 1.0 at a beam of 128 on 100k points made from real embeddings (docs/query_latency_100k.md).
 HNSW_EF = 256
-# Cross-modal queries (text -> images, image -> reports) scan the vectors exactly up to this many points. The HNSW
-# graph links vectors of one modality; a query from the other lands far from all of them (the modality gap), where
-# the graph walk misses neighbours: recall@10 0.40-0.75 at beams of 100-400 on 20k points. An exact scan of 100k
-# 256-d vectors took 7.5 ms p50 on two busy cores, within the 10 ms budget of the vector search.
-# Filtered queries scan exactly too, up to the same size: the engine walks a filtered HNSW graph once more than
-# ~10k points match, and there a query can be stranded (recall@10 0.97 with one query at 0 for sequence=T1, 21,874
-# of 100k matching); an exact scan of the matches costs at most the unfiltered scan above.
-EXACT_MAX_POINTS = 200_000
+# The hard queries: cross-modal ones (text -> images, image -> reports), searches of the report vectors, and
+# filtered ones. A cross-modal query lands far from every indexed vector (the modality gap), where the graph walk
+# misses neighbours; the series of a study share one report vector, so the report graph is full of exact
+# duplicates; the engine walks a filtered graph once more than ~10k points match, where a query can be stranded.
+# Measured on 100k points (benchmarks/query_latency.py, docs/query_latency_100k.md), recall@10 at beams 128 / 512
+# / 2048: text -> image 0.85 / 0.97 / 1.0, image -> report 0.68 / 0.93 / 0.998, text -> report 0.77 / 0.93 / 1.0,
+# 1 filter 0.95 / 0.999 / 0.999; an exact scan took 8.5 ms p50, the 2048 beam 2.5-3.4 ms. So these scan exactly
+# up to EXACT_MAX_POINTS (past it the scan exceeds 10 ms on two cores) and walk the graph with beam HARD_EF beyond.
+# Routing a text query through the report graph (recall 0.04), moving it across the modality gap (0.35) and int8
+# quantisation (the graph built on int8 codes: 0.93 at beam 2048) all did worse.
+HARD_EF = 2048
+EXACT_MAX_POINTS = 100_000
 
 
 @dataclass(frozen=True)
@@ -236,8 +240,10 @@ class Searcher:
             vector: the query embedding ``[embed_dim]``.
             using: the named vector searched (``image`` or ``report``).
             top_k, filters, group_by: as ``search_text``.
-            exact: scan every vector (True), walk the HNSW graph (False), or decide (None): exact for a cross-modal
-                or a filtered query in a collection of at most ``EXACT_MAX_POINTS``.
+            exact: scan every vector (True), walk the HNSW graph (False), or decide (None): a hard query (cross-modal,
+                of the report vectors, or filtered) scans exactly in a collection of at most ``EXACT_MAX_POINTS`` and
+                walks the graph with beam ``HARD_EF`` beyond; an unfiltered image -> image query walks it with
+                ``HNSW_EF``.
             modality: what the query embeds, "text" or "image" (None: unknown, never cross-modal).
 
         Raises:
@@ -253,13 +259,14 @@ class Searcher:
         flt = self._filter(filters)
         field_ = group_field(group_by)
         col = self._collection()
+        hard = (modality == "text" and using == IMAGE) or using == REPORT or flt is not None
         if exact is None:
-            cross = (modality, using) in (("text", IMAGE), ("image", REPORT))
-            exact = (cross or flt is not None) and self._size(col) <= EXACT_MAX_POINTS
+            exact = hard and self._size(col) <= EXACT_MAX_POINTS
+        ef = HARD_EF if hard else HNSW_EF
         t0 = time.perf_counter()
 
         def search(limit: int, fields: list[str] | None = None):
-            return col.search(v, using=using, top_k=limit, filter=flt, exact=exact, hnsw_ef=HNSW_EF, fields=fields)
+            return col.search(v, using=using, top_k=limit, filter=flt, exact=exact, hnsw_ef=ef, fields=fields)
 
         if field_ is None:
             hits = search(int(top_k))

@@ -84,10 +84,12 @@ def test_report_search_returns_studies(searcher, indexed, archive):
         searcher.search_reports("x", image=folder)
 
 
-def test_cross_modal_queries_scan_exactly(searcher, archive, monkeypatch):
-    """Text -> images, image -> reports and filtered queries are exact scans (small collection); image -> images
-    unfiltered walks HNSW."""
-    from mri_search.query.searcher import HNSW_EF
+def test_hard_queries_scan_exactly_in_a_small_collection(searcher, archive, monkeypatch):
+    """Text -> images, report searches (image or text) and filtered queries are exact scans in a small collection,
+    graph walks with the wide beam past EXACT_MAX_POINTS; image -> images unfiltered walks HNSW with the narrow
+    beam."""
+    import mri_search.query.searcher as searcher_module
+    from mri_search.query.searcher import HARD_EF, HNSW_EF
 
     col = searcher.store.open_collection(searcher.collection)
     calls = []
@@ -95,13 +97,22 @@ def test_cross_modal_queries_scan_exactly(searcher, archive, monkeypatch):
     monkeypatch.setattr(col, "search", lambda *a, **k: calls.append((k["using"], k["exact"], k["hnsw_ef"]))
                         or real(*a, **k))
     folder = single_series_folders(archive)[0][0]
-    searcher.search_text("knee", top_k=2)
-    searcher.search_image(folder, top_k=2)
-    searcher.search_reports(image=folder, top_k=2)
-    searcher.search_reports("knee", top_k=2)
-    searcher.search_image(folder, top_k=2, filters=QueryFilters(sequences=("T1",)))
-    assert calls == [("image", True, HNSW_EF), ("image", False, HNSW_EF), ("report", True, HNSW_EF),
-                     ("report", False, HNSW_EF), ("image", True, HNSW_EF)]
+
+    def queries():
+        searcher.search_text("knee", top_k=2)
+        searcher.search_image(folder, top_k=2)
+        searcher.search_reports(image=folder, top_k=2)
+        searcher.search_reports("knee", top_k=2)
+        searcher.search_image(folder, top_k=2, filters=QueryFilters(sequences=("T1",)))
+
+    queries()
+    assert calls == [("image", True, HARD_EF), ("image", False, HNSW_EF), ("report", True, HARD_EF),
+                     ("report", True, HARD_EF), ("image", True, HARD_EF)]
+    calls.clear()
+    monkeypatch.setattr(searcher_module, "EXACT_MAX_POINTS", col.count() - 1)  # as if the collection were larger
+    queries()
+    assert calls == [("image", False, HARD_EF), ("image", False, HNSW_EF), ("report", False, HARD_EF),
+                     ("report", False, HARD_EF), ("image", False, HARD_EF)]
 
 
 FILTERS = [
