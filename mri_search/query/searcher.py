@@ -47,12 +47,13 @@ HNSW_EF = 256
 # duplicates; the engine walks a filtered graph once more than ~10k points match, where a query can be stranded.
 # Measured on 100k points (benchmarks/query_latency.py, docs/query_latency_100k.md), recall@10 at beams 128 / 512
 # / 2048: text -> image 0.85 / 0.97 / 1.0, image -> report 0.68 / 0.93 / 0.998, text -> report 0.77 / 0.93 / 1.0,
-# 1 filter 0.95 / 0.999 / 0.999; an exact scan took 8.5 ms p50, the 2048 beam 2.5-3.4 ms. So these scan exactly
-# up to EXACT_MAX_POINTS (past it the scan exceeds 10 ms on two cores) and walk the graph with beam HARD_EF beyond.
+# 1 filter 0.95 / 0.999 / 0.999; an exact scan took 8.5 ms p50 in the engine (13 ms through search_vector, which
+# reads the hits back for the damage check), the 2048 beam 2.5-3.4 ms (4 ms). So these scan exactly up to
+# EXACT_MAX_POINTS (about 4 ms here) and walk the graph with beam HARD_EF beyond.
 # Routing a text query through the report graph (recall 0.04), moving it across the modality gap (0.35) and int8
 # quantisation (the graph built on int8 codes: 0.93 at beam 2048) all did worse.
 HARD_EF = 2048
-EXACT_MAX_POINTS = 100_000
+EXACT_MAX_POINTS = 50_000
 
 
 @dataclass(frozen=True)
