@@ -256,8 +256,8 @@ def _rss_kb() -> int:
 
 
 def ram_probe(db: Path, queries: Path, using: str, method: str, gap: Path) -> dict:
-    """In this (new) process: open the collection, run ``method``'s queries on ``using``; resident kB before
-    opening, after opening and after the queries."""
+    """In this (new) process: open the collection, run ``method``'s queries on ``using`` (``exact``, ``int8 scan
+    xF`` or ``Searcher``); resident kB before opening, after opening and after the queries."""
     from mri_search.query import Searcher  # imported before the first reading: their code is not the index's
 
     import qdrant_edge  # noqa: F401
@@ -268,8 +268,8 @@ def ram_probe(db: Path, queries: Path, using: str, method: str, gap: Path) -> di
     name = store.list_collections()[0]
     col = store.open_collection(name)
     opened = _rss_kb()
-    m = next(x for x in sm.methods([128, 512, 2048], 1000, 4.0, True) if x.name == method) \
-        if method != "Searcher" else None
+    m = (None if method == "Searcher" else sm.Method(method, "exact") if method == "exact"
+         else sm.Method(method, "int8", oversampling=float(method.removeprefix("int8 scan x"))))
     if m is None:
         store.close()
         store = EdgeStore(db)

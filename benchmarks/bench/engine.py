@@ -4,7 +4,7 @@ Measured in the same run as the retrieval figures: upsert rate and index build t
 search only, p50 / p95 over the task's text queries, unfiltered and filtered by sequence), and recall@10 of the
 engine against exact (numpy) search over the same vectors. The searches take the path ``Searcher`` takes for a
 text query (``mri_search.query.searcher``: an exact scan up to ``EXACT_MAX_POINTS``, cross-modal queries defeating
-the HNSW graph; beyond it HNSW with beam ``HNSW_EF``). Small galleries say nothing about 100k points:
+the HNSW graph; beyond it HNSW with the wide beam ``HARD_EF``). Small galleries say nothing about 100k points:
 ``benchmarks/query_latency.py`` measures that size.
 """
 
@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from mri_search.query.searcher import EXACT_MAX_POINTS, HNSW_EF
+from mri_search.query.searcher import EXACT_MAX_POINTS, HARD_EF
 from mri_search.store import IMAGE, CollectionMeta, Point, point_id, salt_check
 from mri_search.store.edge import EdgeStore
 
@@ -49,7 +49,7 @@ def measure_engine(scorer: EmbeddingScorer, data, tasks: dict[str, Task]) -> dic
             lat, lat_f, recall = [], [], []
             truth_rows = np.argsort(-(queries @ vectors.T), axis=1, kind="stable")[:, :10]
             scan = len(keys) <= EXACT_MAX_POINTS  # the Searcher's rule for text -> image queries
-            how = {"exact": True} if scan else {"hnsw_ef": HNSW_EF}
+            how = {"exact": True} if scan else {"hnsw_ef": HARD_EF}
             for q, top in zip(queries, truth_rows):
                 t0 = time.perf_counter()
                 hits = col.search(q.tolist(), using=IMAGE, top_k=10, **how)
@@ -68,4 +68,4 @@ def measure_engine(scorer: EmbeddingScorer, data, tasks: dict[str, Task]) -> dic
             "filtered_query_p50_ms": float(np.percentile(lat_f, 50) * ms),
             "filtered_query_p95_ms": float(np.percentile(lat_f, 95) * ms),
             "recall@10_vs_exact": float(np.mean(recall)), "queries": len(queries),
-            "search_path": "exact scan" if scan else f"hnsw ef={HNSW_EF}"}
+            "search_path": "exact scan" if scan else f"hnsw ef={HARD_EF}"}
