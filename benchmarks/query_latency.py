@@ -44,15 +44,14 @@ from pathlib import Path
 
 import numpy as np
 
-from mri_search.atomic import atomic_write_text
 from mri_search.store import IMAGE, REPORT, CollectionMeta, collection_name
 from mri_search.store import salt_check as _salt_check
-from mri_search.store.edge import META_NAME, SHARD_DIR, EdgeStore
+from mri_search.store.edge import SHARD_DIR, EdgeStore
 
 from . import search_methods as sm
 from .common import generated_archive, latency_summary
 from .vector_sets import Base, Replicas, embed_base, exact_scores, exact_top, field_mask, load_base, point, recall, \
-    replicate, save_base
+    replica_key, replicate, save_base
 
 log = logging.getLogger(__name__)
 
@@ -111,13 +110,12 @@ def build(db: Path, meta: CollectionMeta, base: Base, reps: Replicas, quantizati
           batch: int = 2000) -> dict:
     """A fresh embedded collection of the points, HNSW built (and int8 codes with ``quantization="int8"``); its
     build timings. The store is closed after."""
-    folder = db / collection_name(meta.model_id)
-    folder.mkdir(parents=True)
-    atomic_write_text(folder / META_NAME, json.dumps(meta.to_dict(), indent=2) + "\n")
-    _create_shard(folder / SHARD_DIR, meta.embed_dim, quantization)
+    name = collection_name(meta.model_id)
+    (db / name).mkdir(parents=True)
+    _create_shard(db / name / SHARD_DIR, meta.embed_dim, quantization)  # the store opens it as its own
     n = len(reps.src)
     with EdgeStore(db) as store:
-        col = store.open_collection(folder.name)  # adds the layout's payload indexes
+        col = store.create_collection(name, meta)  # adds the layout's payload indexes
         t0 = time.perf_counter()
         for a in range(0, n, batch):
             col.upsert([point(base, reps, t) for t in range(a, min(a + batch, n))])
@@ -228,7 +226,7 @@ def _rows(model_id: str, base: Base, reps: Replicas) -> dict[str, int]:
     from mri_search.store import point_id
 
     keys = [p["series_key"] for p in base.payloads]
-    return {str(point_id(model_id, f"{keys[s]}#{c}")): t for t, (s, c) in enumerate(zip(reps.src, reps.copy))}
+    return {str(point_id(model_id, replica_key(keys[s], c))): t for t, (s, c) in enumerate(zip(reps.src, reps.copy))}
 
 
 def _numpy_rows(plan: Plan, matrices, n_q: int) -> list[dict]:

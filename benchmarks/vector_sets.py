@@ -125,11 +125,16 @@ def replicate(base: Base, n: int, mode: str, noise: float, seed: int = 1, chunk:
     return Replicas(out_img, out_rep, has[src].copy(), src, np.arange(n) // b)
 
 
+def replica_key(key: str, copy: int) -> str:
+    """The key of replica ``copy`` of a base series', study's or patient's ``key``."""
+    return f"{key}#{copy}"
+
+
 def payload(base: Base, reps: Replicas, t: int) -> dict:
     """The payload of point ``t``: its base series' payload with keys suffixed ``#copy``."""
     p = dict(base.payloads[reps.src[t]])
     for key in ("series_key", "study_key", "patient_key"):
-        p[key] = f"{p[key]}#{reps.copy[t]}"
+        p[key] = replica_key(p[key], reps.copy[t])
     return p
 
 
