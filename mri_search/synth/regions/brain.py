@@ -15,7 +15,8 @@ import numpy as np
 from .. import catalog
 from ..phantom import Canvas, Phantom
 from ..types import Lesion, Patient
-from ._head_common import changed_extent, draw_head_shape, paint_head_and_neck, set_geometry, side_x, snapshot
+from ._head_common import changed_extent, draw_head_shape, set_geometry, side_x, snapshot
+from ._head_neck_anatomy import paint_head_and_neck
 from .base import side_of
 
 SUBREGIONS: tuple[str, ...] = ("brain",)
