@@ -29,13 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from . import mix, planner
-from .acquisition import acquire, adc_map, tissue_maps
 from .catalog import KINDS
 from .config import SynthConfig
 from .manifest import write_manifest
+from .physics.acquisition import acquire, adc_map, tissue_maps
+from .physics.tissues import label_table
 from .regions import region_module
 from .reports import indication, write_report
-from .tissues import label_table
 from .types import StudyPlan
 from .writers import write_dicom_series, write_nifti_series
 from .writers.labels import write_label_files

@@ -26,7 +26,7 @@ class FindingKind:
     lateralised: bool = True  # True: the finding has a side (drawn by the region)
 
 
-# Histology -> tissue key in tissues.py of the solid component.
+# Histology -> tissue key in physics/tissues.py of the solid component.
 HISTOLOGY_TISSUE: dict[str, str] = {
     "nasopharyngeal_carcinoma": "npc",
     "scc_hpv_positive": "scc",

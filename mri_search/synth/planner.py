@@ -10,10 +10,10 @@ import hashlib
 
 import numpy as np
 
-from .phantom import rotation
+from .physics.phantom import rotation
+from .physics.sequences import draw_timing
 from .protocols import (BODY_PART, CONTRAST_RATE, PROTOCOLS, SCANNERS, STUDY_DESCRIPTIONS, VENDOR_INDEX,
                         SeriesTemplate)
-from .sequences import draw_timing
 from .types import Geometry, Patient, SeriesPlan
 
 SUBREGIONS_OF: dict[str, tuple[tuple[str, float], ...]] = {

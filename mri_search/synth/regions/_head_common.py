@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..phantom import Canvas
-from ..tissues import label_of
+from ..physics.phantom import Canvas
+from ..physics.tissues import label_of
 from ..types import Lesion, Patient
 
 BRAIN = ("csf", "grey_matter", "white_matter")  # tissues of the cranial cavity (restrict targets)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..phantom import Canvas, rotation
+from ..physics.phantom import Canvas, rotation
 from ._cranium import outline_and_cranium, paint_brain
 from ._head_common import NODE_LEVELS, SOFT, VERT_Z, HeadShape, ellipsoid_layers, loft
 

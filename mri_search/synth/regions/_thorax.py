@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..phantom import Canvas, rotation
+from ..physics.phantom import Canvas, rotation
 from . import _trunk_common as tc
 
 

@@ -7,7 +7,7 @@ its own canvas window. The pieces live below it (``_trunk_common``: habitus, wal
 
 from __future__ import annotations
 
-from ..phantom import Canvas
+from ..physics.phantom import Canvas
 from ._thorax import paint_thorax
 from ._trunk_common import Body, Level, paint_back, paint_column, paint_wall, trunk_levels
 from ._viscera import paint_viscera

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import catalog
-from ..phantom import Canvas, rotation
-from ..tissues import label_of
+from ..physics.phantom import Canvas, rotation
+from ..physics.tissues import label_of
 from ..types import Lesion, Patient
 from .base import set_geometry
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..phantom import Canvas, rotation
-from ..tissues import label_of
+from ..physics.phantom import Canvas, rotation
+from ..physics.tissues import label_of
 from . import _trunk_common as tc
 
 # Couinaud segment centres of a reference liver in the trunk frame (mm) [R: segment anatomy, simplified planes:

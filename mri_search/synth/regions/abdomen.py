@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import catalog
-from ..phantom import Canvas, Phantom
+from ..physics.phantom import Canvas, Phantom
 from ..types import Lesion, Patient
 from . import _trunk_common as tc
 from ._torso import paint_trunk

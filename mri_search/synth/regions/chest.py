@@ -12,8 +12,8 @@ import numpy as np
 from scipy import ndimage
 
 from .. import catalog
-from ..phantom import Canvas, Phantom
-from ..tissues import label_of
+from ..physics.phantom import Canvas, Phantom
+from ..physics.tissues import label_of
 from ..types import Lesion, Patient
 from . import _trunk_common as tc
 from ._thorax import heart_frame

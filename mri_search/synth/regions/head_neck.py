@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import catalog
-from ..phantom import Canvas, Phantom
-from ..tissues import label_of
+from ..physics.phantom import Canvas, Phantom
+from ..physics.tissues import label_of
 from ..types import Lesion, Patient
 from scipy import ndimage
 

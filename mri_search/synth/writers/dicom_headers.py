@@ -18,7 +18,7 @@ import pydicom.config
 from pydicom.dataset import Dataset
 from pydicom.valuerep import format_number_as_ds
 
-from ..sequences import FAMILIES
+from ..physics.sequences import FAMILIES
 from ..types import SeriesPlan, StudyPlan
 
 LARMOR_MHZ_PER_T = 42.577  # proton gyromagnetic ratio / 2 pi

@@ -2,7 +2,7 @@
 
 Signal words are only ever written for sequences that were acquired: T2 words need a T2-weighted series, diffusion
 words a DWI or ADC series, enhancement words a post-contrast series (report_structure.md section 10). The
-lesion-to-reference ratios come from ``tissues.py`` at the study's field strength, so the text says what the
+lesion-to-reference ratios come from ``physics/tissues.py`` at the study's field strength, so the text says what the
 simulated image shows (e.g. "restricted diffusion" only when the lesion ADC is below its surroundings).
 """
 
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .catalog import HISTOLOGY_TISSUE
-from .report_style import chance, pick
-from .tissues import Tissue, tissue_table
-from .types import Lesion, StudyPlan
+from ..catalog import HISTOLOGY_TISSUE
+from ..physics.tissues import Tissue, tissue_table
+from ..types import Lesion, StudyPlan
+from .style import chance, pick
 
 
 @dataclass

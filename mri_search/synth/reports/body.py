@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from .report_findings import HIGH, LIKELY, _s, side_of, words
-from .report_signal import (Ctx, Described, diffusion_phrase, enhancement_word, lesion_tissue, t2_ratio, t2_signal,
+from ..types import Lesion
+from .findings import HIGH, LIKELY, _s, side_of, words
+from .signals import (Ctx, Described, diffusion_phrase, enhancement_word, lesion_tissue, t2_ratio, t2_signal,
                             t2_words)
-from .report_style import chance, join_words, mm_str, pick, size_text
-from .types import Lesion
+from .style import chance, join_words, mm_str, pick, size_text
 
 
 # ---- breast -----------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Findings and impression text of the neuro, spine, breast and chest finding kinds (head and neck: report_hn).
+"""Findings and impression text of the neuro, spine, breast and chest finding kinds (head and neck: hn.py).
 
 Each ``describe_*`` takes a planted ``Lesion`` and the report context and returns a ``Described``: sentences for
 its findings slot, an impression item, and the normal-statement tags it contradicts.
@@ -6,9 +6,9 @@ its findings slot, an impression item, and the normal-statement tags it contradi
 
 from __future__ import annotations
 
-from .report_signal import Ctx, Described, diffusion_phrase, enhancement_word, t2_ratio, t2_words
-from .report_style import chance, join_words, mm_str, phrase, pick, sentence, size_text
-from .types import Lesion
+from ..types import Lesion
+from .signals import Ctx, Described, diffusion_phrase, enhancement_word, t2_ratio, t2_words
+from .style import chance, join_words, mm_str, phrase, pick, sentence, size_text
 
 HIGH = ("consistent with", "in keeping with", "compatible with", "most consistent with", "typical of")
 LIKELY = ("suspicious for", "most likely", "likely", "favored to represent", "concerning for", "suggestive of")

@@ -7,11 +7,11 @@ applies, the radiological T and N categories computed from the cut-offs in ``dat
 
 from __future__ import annotations
 
-from .report_signal import Ctx, Described, diffusion_phrase, enhancement_word, t2_ratio, t2_words
-from .report_style import chance, join_words, mm_str, phrase, pick, sentence, size_text
-from .report_tnm import BENIGN as _BENIGN
-from .report_tnm import n_stage, t_stage
-from .types import Lesion
+from ..types import Lesion
+from .signals import Ctx, Described, diffusion_phrase, enhancement_word, t2_ratio, t2_words
+from .style import chance, join_words, mm_str, phrase, pick, sentence, size_text
+from .tnm import BENIGN as _BENIGN
+from .tnm import n_stage, t_stage
 
 # Sub-site -> words that name it; every location phrase below contains one of them (lower case).
 SUBSITE_SYNONYMS: dict[str, tuple[str, ...]] = {

@@ -5,7 +5,7 @@
 region's search-pattern order, impression and sometimes a recommendation. Wording varies (templates, synonyms,
 abbreviations, terse/verbose, US/UK spelling and headings, measurement formats), but the content follows the plan:
 sides, sizes, sequences and contrast match it, and no normal statement contradicts a planted finding. See
-``data/report_structure.md`` for the conventions followed.
+``../data/report_structure.md`` for the conventions followed.
 """
 
 from __future__ import annotations
@@ -14,18 +14,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import report_body as body
-from . import report_findings as neuro
-from . import report_msk as msk
-from .report_history import (KNOWN_HISTOLOGY, comparison, exam_line, history_line, indication, primary_lesion,
+from ..types import Lesion, StudyPlan
+from . import body
+from . import findings as neuro
+from . import msk
+from .history import (KNOWN_HISTOLOGY, comparison, exam_line, history_line, indication, primary_lesion,
                              technique)
-from .report_hn import SUBSITE_SYNONYMS, describe_hn_tumour
-from .report_normals import IMPRESSION_NORMAL, slots_for
-from .report_signal import Ctx, Described
-from .report_style import cap, chance, headings, phrase, pick, sentence, size_text, to_style
-from .types import Lesion, StudyPlan
+from .hn import describe_hn_tumour
+from .normals import IMPRESSION_NORMAL, slots_for
+from .signals import Ctx, Described
+from .style import cap, chance, headings, phrase, pick, sentence, size_text, to_style
 
-__all__ = ["Report", "indication", "write_report", "SUBSITE_SYNONYMS", "DESCRIBERS"]
+__all__ = ["DESCRIBERS", "Report", "indication", "write_report"]
 
 
 @dataclass

@@ -7,9 +7,9 @@ import re
 
 import numpy as np
 
-from .report_hn import histology_name, location
-from .report_style import cap, chance, date_text, field_text, join_words, phrase, pick, sentence
-from .types import Lesion, SeriesPlan, StudyPlan
+from ..types import Lesion, SeriesPlan, StudyPlan
+from .hn import histology_name, location
+from .style import cap, chance, date_text, field_text, join_words, phrase, pick, sentence
 
 # A history that states a tissue diagnosis matches this; write_report reads it back from plan.indication.
 KNOWN_HISTOLOGY = re.compile(r"biops|proven|histolog|confirmed", re.IGNORECASE)
@@ -80,7 +80,7 @@ _HN_REASON = {
 
 def primary_lesion(plan: StudyPlan) -> Lesion | None:
     """The finding a report leads with: the first tumour kind, else the first planted lesion."""
-    from .catalog import KINDS
+    from ..catalog import KINDS
 
     for lesion in plan.lesions:
         if lesion.kind in KINDS and KINDS[lesion.kind].tumour:

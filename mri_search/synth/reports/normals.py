@@ -7,7 +7,7 @@ a subheading in structured reports) and alternatives ``(tags, needs, templates)`
   written, so a report cannot say "No cervical lymphadenopathy" when nodes were planted.
 - ``needs``: a sequence condition ("", "t1c", "dwi", "flair", "t2", "t1", "wm" = FLAIR or T2), so that nothing
   is said about enhancement without a post-contrast series, or about diffusion without DWI.
-- ``templates``: ``||``-separated sentences with ``[a|b]`` choice groups (see ``report_style.expand``).
+- ``templates``: ``||``-separated sentences with ``[a|b]`` choice groups (see ``style.expand``).
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ NORMALS: dict[str, list[tuple[str, str, list[Alt]]]] = {
             ("marrow", "", "[Normal|Unremarkable] bone marrow signal.||No [focal|suspicious] marrow lesion.||The "
                            "marrow signal is normal.")]),
         ("cord", "Cord", []),  # filled per subregion below
-        ("levels", "Levels", []),  # level-by-level review, written by report_findings.spine_levels
+        ("levels", "Levels", []),  # level-by-level review, written by findings.spine_levels
         ("paraspinal", "Paraspinal", [
             ("paraspinal", "", "The paraspinal soft tissues are [unremarkable|normal].||No paraspinal "
                                "[collection|mass].||Normal paraspinal musculature.")]),
