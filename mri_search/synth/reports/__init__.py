@@ -2,8 +2,9 @@
 
 The head of a report (exam, history, technique, comparison) is ``history.py``; findings are described by kind in
 ``hn.py`` (head and neck), ``findings.py`` (brain, spine), ``body.py`` (breast, chest, heart, abdomen, pelvis) and
-``msk.py`` (knee, shoulder) with the shared vocabulary of ``signals.py`` and ``style.py``; the normal statements
-per subregion are ``normals.py``.
+``msk.py`` (knee, shoulder) with the shared vocabulary of ``signals.py`` and ``style.py``. What is region-keyed
+(exam titles, normal statements and impressions, reference tissue) comes from the region's spec
+(``regions/specs/<region>.py``).
 """
 
 from .compose import Report, indication, write_report

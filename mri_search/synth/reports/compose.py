@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..regions import region_spec, subregion_spec
 from ..types import Lesion, StudyPlan
 from . import body
 from . import findings as neuro
@@ -21,7 +22,6 @@ from . import msk
 from .history import (KNOWN_HISTOLOGY, comparison, exam_line, history_line, indication, primary_lesion,
                              technique)
 from .hn import describe_hn_tumour
-from .normals import IMPRESSION_NORMAL, slots_for
 from .signals import Ctx, Described
 from .style import cap, chance, headings, phrase, pick, sentence, size_text, to_style
 
@@ -100,7 +100,7 @@ def _normal_statements(alts, blocked: set[str], ctx: Ctx, limit: int) -> list[st
 
 def _findings(plan: StudyPlan, described: list[Described], ctx: Ctx) -> str:
     rng = ctx.rng
-    slots = slots_for(plan.subregion)
+    slots = subregion_spec(plan.subregion).normal_slots
     names = [s[0] for s in slots]
     blocked = set().union(*(d.blocks for d in described)) if described else set()
     by_slot: dict[str, list[str]] = {}
@@ -131,7 +131,7 @@ def _findings(plan: StudyPlan, described: list[Described], ctx: Ctx) -> str:
     if ctx.terse and chance(rng, 0.6):
         lines.append(pick(rng, ("Otherwise unremarkable.", "No other significant abnormality.",
                                 "No other abnormality.")))
-    if structured or plan.region in ("spine", "knee", "shoulder") or chance(rng, 0.4):
+    if structured or region_spec(plan.region).line_per_slot or chance(rng, 0.4):
         return "\n".join(lines)
     return " ".join(lines)
 
@@ -147,7 +147,7 @@ def _impression(plan: StudyPlan, described: list[Described], lead: Described | N
         if chance(rng, 0.8 if d.key in primary_keys else 0.45):
             items.append(d.impression)
     if lead is None:
-        normal = phrase(IMPRESSION_NORMAL.get(plan.subregion, "No significant abnormality."), rng)
+        normal = phrase(subregion_spec(plan.subregion).impression_normal, rng)
         items.insert(0, normal if not items else pick(rng, ("No significant abnormality.",
                                                             "No other significant abnormality.")))
     return items

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..catalog import HISTOLOGY_TISSUE
 from ..physics.tissues import Tissue, tissue_table
+from ..regions import region_spec
 from ..types import Lesion, StudyPlan
 from .style import chance, pick
 
@@ -27,6 +28,11 @@ class Ctx:
     seqs: frozenset[str]  # sequence labels acquired (T1, T2, T2FS, STIR, PD, PDFS, FLAIR, DWI, ADC, T1C)
     terse: bool  # terse reporting style: fewer words, fewer pertinent negatives
     hist_known: bool  # the history states a tissue diagnosis (biopsy-proven)
+
+    @property
+    def reference(self) -> str:
+        """The tissue a lesion's signal is compared with in this region (``RegionSpec.reference_tissue``)."""
+        return region_spec(self.plan.region).reference_tissue
 
     @property
     def t2(self) -> bool:
@@ -74,13 +80,6 @@ class Described:
     recommendation: str | None = None
     extra_keys: list[str] = field(default_factory=list)  # further "kind:site" keys described (nodes)
     omitted_keys: list[str] = field(default_factory=list)  # parts left out (a small node, ...)
-
-
-# Reference tissue a radiologist compares a lesion with, per region.
-REFERENCE: dict[str, str] = {
-    "head_neck": "muscle", "brain": "grey_matter", "spine": "marrow_red", "breast": "breast_fgt",
-    "chest": "muscle", "abdomen": "liver", "pelvis": "myometrium", "knee": "muscle", "shoulder": "muscle",
-}
 
 
 def lesion_tissue(lesion: Lesion) -> Tissue | None:
