@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..types import Lesion
 from .findings import HIGH, LIKELY, _s, side_of, words
 from .signals import (Ctx, Described, diffusion_phrase, enhancement_word, lesion_tissue, t2_ratio, t2_signal,
-                            t2_words)
+                      t2_words)
 from .style import chance, join_words, mm_str, pick, size_text
 
 

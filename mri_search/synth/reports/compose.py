@@ -20,7 +20,7 @@ from . import body
 from . import findings as neuro
 from . import msk
 from .history import (KNOWN_HISTOLOGY, comparison, exam_line, history_line, indication, primary_lesion,
-                             technique)
+                      technique)
 from .hn import describe_hn_tumour
 from .signals import Ctx, Described
 from .style import cap, chance, headings, phrase, pick, sentence, size_text, to_style
