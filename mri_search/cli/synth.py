@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..synth.regions import REGIONS
 from .options import JsonOpt
 from .options import fail as _fail
 
@@ -17,8 +18,7 @@ def synth(
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same archive, byte for byte.")] = 0,
     format: Annotated[str, typer.Option("--format", help="dicom, nifti or both.")] = "both",
     regions: Annotated[Optional[str], typer.Option(
-        help="Comma-separated body regions to draw from (default: all). "
-             "brain, head_neck, spine, breast, chest, abdomen, pelvis, knee, shoulder.")] = None,
+        help=f"Comma-separated body regions to draw from (default: all). {', '.join(REGIONS)}.")] = None,
     workers: Annotated[int, typer.Option(help="Parallel worker processes (studies are independent).")] = 1,
     enhanced_fraction: Annotated[float, typer.Option(
         help="Fraction of DICOM series written as one enhanced multi-frame file instead of one file per slice.")] = 0.2,

@@ -134,7 +134,7 @@ class PairLoader:
             return _mapped(lab, self.lookup)
         if case.lesion_mask is not None:
             return load_label_map(case.lesion_mask, case.record, {0, 1})
-        from ..synth.tissues import LESION_LABEL_MIN
+        from ..synth.physics.tissues import LESION_LABEL_MIN
 
         lab = load_label_map(case.label, case.record, self.known)
         return _mapped(lab, (torch.arange(256) >= LESION_LABEL_MIN).to(torch.uint8))

@@ -17,8 +17,8 @@ LABEL_TABLE = "label_table.csv"
 
 
 def builtin_label_table() -> dict[str, int]:
-    """The generator's label table, tissue name -> label (``mri_search.synth.tissues.label_table``)."""
-    from ..synth.tissues import label_table
+    """The generator's label table, tissue name -> label (``mri_search.synth.physics.tissues.label_table``)."""
+    from ..synth.physics.tissues import label_table
 
     return {row["name"]: int(row["label"]) for row in label_table()}
 

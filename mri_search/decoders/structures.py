@@ -1,6 +1,6 @@
 """What a segmentation decoder segments: named sets of structures, each a group of generator tissue labels.
 
-The generator's label table (``label_table.csv``, ``mri_search.synth.tissues``) has about 75 tissues; a decoder
+The generator's label table (``label_table.csv``, ``mri_search.synth.physics.tissues``) has about 75 tissues; a decoder
 segments a few structures of one body region, each the union of one or more tissues (the kidney is cortex +
 medulla, bone is cortex + marrow). ``lesion`` stands for every lesion tissue (labels >= 60) not named by another
 structure of the set. Voxels of tissues outside the set are background (class 0).
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..synth.tissues import LESION_LABEL_MIN
+from ..synth.physics.tissues import LESION_LABEL_MIN
 
 LESION = "lesion"  # pseudo-tissue: every lesion label not named by another structure of the set
 _BONE = ("cortical_bone", "marrow_yellow", "marrow_red")

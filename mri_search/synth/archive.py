@@ -29,13 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from . import mix, planner
-from .acquisition import acquire, adc_map, tissue_maps
 from .catalog import KINDS
 from .config import SynthConfig
 from .manifest import write_manifest
-from .regions import region_module
+from .physics.acquisition import acquire, adc_map, tissue_maps
+from .physics.tissues import label_table
+from .regions import region_module, region_spec
 from .reports import indication, write_report
-from .tissues import label_table
 from .types import StudyPlan
 from .writers import write_dicom_series, write_nifti_series
 from .writers.labels import write_label_files
@@ -131,12 +131,9 @@ def build_plan(cfg: SynthConfig, index: int):
     patient = planner.draw_patient(cfg.seed, number, region, study_date)
     anat_rng = np.random.default_rng([cfg.seed, 77, number])  # same patient -> same anatomy and findings
     rng = np.random.default_rng([cfg.seed, index])
-    module = region_module(region)
-    if region == "pelvis":
-        subregion = "pelvis_prostate" if patient.sex == "M" else "pelvis_female"
-    else:
-        subregion = planner.pick(anat_rng, planner.SUBREGIONS_OF[region])
-    side = ("left", "right")[int(anat_rng.integers(2))] if region in ("knee", "shoulder") else None
+    module, spec = region_module(region), region_spec(region)
+    subregion = planner.draw_subregion(spec, patient, anat_rng)
+    side = planner.draw_side(spec, anat_rng)
     lesions, incidentals = _findings(cfg, module, region, number, patient, subregion, anat_rng)
     phantom = module.build(patient, subregion, lesions, incidentals, anat_rng, side=side)
     vendor, model, field_t = planner.draw_scanner(rng)

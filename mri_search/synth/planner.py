@@ -10,23 +10,12 @@ import hashlib
 
 import numpy as np
 
-from .phantom import rotation
-from .protocols import (BODY_PART, CONTRAST_RATE, PROTOCOLS, SCANNERS, STUDY_DESCRIPTIONS, VENDOR_INDEX,
-                        SeriesTemplate)
-from .sequences import draw_timing
+from .physics.phantom import rotation
+from .physics.sequences import draw_timing
+from .protocols import SCANNERS, VENDOR_INDEX, SeriesTemplate
+from .regions import RegionSpec, region_spec, subregion_spec
 from .types import Geometry, Patient, SeriesPlan
 
-SUBREGIONS_OF: dict[str, tuple[tuple[str, float], ...]] = {
-    "brain": (("brain", 1.0),),
-    "head_neck": (("neck", 1.0),),
-    "spine": (("lumbar_spine", 0.65), ("cervical_spine", 0.35)),
-    "breast": (("breast", 1.0),),
-    "chest": (("chest", 0.5), ("cardiac", 0.5)),
-    "abdomen": (("abdomen", 1.0),),
-    "pelvis": (("pelvis_prostate", 0.5), ("pelvis_female", 0.5)),  # decided by sex
-    "knee": (("knee", 1.0),),
-    "shoulder": (("shoulder", 1.0),),
-}
 SPLIT_FRACTIONS = (("train", 0.70), ("val", 0.15), ("test", 0.15))
 AGENTS = (("gadobutrol", 0.5), ("gadoterate", 0.3), ("gadoteridol", 0.1), ("gadobenate", 0.1))
 FIELD_3T_RATE = 0.45
@@ -62,10 +51,11 @@ def pick(rng: np.random.Generator, weighted: tuple[tuple[str, float], ...]) -> s
 
 
 def draw_patient(seed: int, number: int, region: str, study_date: str) -> Patient:
-    """A fake patient whose age and sex suit the region (breast exams: women; prostate: men)."""
+    """A fake patient whose age and sex suit the region (``RegionSpec.age_range`` and ``sex``)."""
+    spec = region_spec(region)
     rng = np.random.default_rng([seed, 1_000_003, number])
-    sex = "F" if region == "breast" else ("M" if rng.random() < 0.5 else "F")
-    lo, hi = {"knee": (18, 75), "shoulder": (25, 80), "breast": (30, 75), "spine": (25, 80)}.get(region, (20, 85))
+    sex = spec.sex or ("M" if rng.random() < 0.5 else "F")
+    lo, hi = spec.age_range
     age = int(rng.integers(lo, hi + 1))
     year = int(study_date[:4]) - age
     birth = f"{year:04d}{int(rng.integers(1, 13)):02d}{int(rng.integers(1, 29)):02d}"
@@ -76,6 +66,20 @@ def draw_patient(seed: int, number: int, region: str, study_date: str) -> Patien
     return Patient(patient_id=f"MRN{seed % 1000:03d}{number:06d}", name=name, sex=sex, age=age, birth_date=birth,
                    weight_kg=round(weight, 1), height_m=round(height, 2), size_scale=scale,
                    split=split_of(seed, number))
+
+
+def draw_subregion(spec: RegionSpec, patient: Patient, rng: np.random.Generator) -> str:
+    """The protocol variant of a study: the patient's sex decides where a subregion has one (pelvis), else the
+    subregions' weights."""
+    by_sex = [sub.name for sub in spec.subregions if sub.sex == patient.sex]
+    if by_sex:
+        return by_sex[0]
+    return pick(rng, tuple((sub.name, sub.weight) for sub in spec.subregions))
+
+
+def draw_side(spec: RegionSpec, rng: np.random.Generator) -> str | None:
+    """The examined side of a one-sided exam (knee, shoulder); None for the others."""
+    return ("left", "right")[int(rng.integers(2))] if spec.unilateral else None
 
 
 def draw_scanner(rng: np.random.Generator) -> tuple[str, str, float]:
@@ -89,7 +93,8 @@ def draw_scanner(rng: np.random.Generator) -> tuple[str, str, float]:
 
 def study_description(subregion: str, contrast: bool, side: str | None, rng: np.random.Generator) -> str:
     """StudyDescription as the RIS order text or a Siemens exam-tree path."""
-    tpl = STUDY_DESCRIPTIONS[subregion][int(rng.integers(len(STUDY_DESCRIPTIONS[subregion])))]
+    templates = subregion_spec(subregion).study_descriptions
+    tpl = templates[int(rng.integers(len(templates)))]
     return tpl.format(wwo="WITH AND WITHOUT CONTRAST" if contrast else "WITHOUT CONTRAST",
                       wwo_short="W/WO" if contrast else "WO",
                       side={"left": "LT", "right": "RT"}.get(side or "", ""),
@@ -98,7 +103,7 @@ def study_description(subregion: str, contrast: bool, side: str | None, rng: np.
 
 def body_part(subregion: str, rng: np.random.Generator) -> str | None:
     """BodyPartExamined: usually a defined term, sometimes non-standard, sometimes wrong, sometimes missing."""
-    good, odd, wrong = BODY_PART[subregion]
+    good, odd, wrong = subregion_spec(subregion).body_part
     u = rng.random()
     if u < 0.10:
         return None
@@ -179,9 +184,10 @@ def snr_for(tpl: SeriesTemplate, geom: Geometry, field_t: float, rng: np.random.
 def plan_series(subregion: str, vendor: str, field_t: float, contrast: bool, center: np.ndarray,
                 study_key: tuple, rng: np.random.Generator, matrix_scale: float = 1.0) -> list[tuple[SeriesPlan, dict]]:
     """The protocol's series for this study, each with its drawn timing (ADC maps follow their DWI)."""
-    templates = [t for t in PROTOCOLS[subregion] if (contrast or not t.post_contrast)]
+    sub = subregion_spec(subregion)
+    templates = [t for t in sub.protocol if (contrast or not t.post_contrast)]
     chosen = [t for t in templates if rng.random() < t.optional]
-    if subregion == "brain" and not any(t.sequence == "T1" for t in chosen):
+    if sub.t1_required and not any(t.sequence == "T1" for t in chosen):
         chosen.insert(0, templates[0])
     if not chosen:
         chosen = templates[:1]
@@ -220,5 +226,5 @@ def draw_agent(rng: np.random.Generator) -> str:
 
 def contrast_given(subregion: str, rng: np.random.Generator) -> bool:
     """Whether this study's protocol gave gadolinium."""
-    return rng.random() < CONTRAST_RATE[subregion]
+    return rng.random() < subregion_spec(subregion).contrast_rate
 

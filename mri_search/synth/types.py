@@ -92,7 +92,7 @@ class SeriesPlan:
 
     series_number: int
     sequence: str  # manifest label: T1, T2, FLAIR, PD, STIR, T2FS, PDFS, DWI, ADC, T1C
-    family: str  # technical family key in sequences.py (e.g. "T2_TSE_2D", "T1_3D_IR_GRE")
+    family: str  # technical family key in physics/sequences.py (e.g. "T2_TSE_2D", "T1_3D_IR_GRE")
     plane: str  # "axial", "sagittal" or "coronal" (nearest cardinal plane of an oblique stack)
     geometry: Geometry
     tr_ms: float

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 from pydicom import dcmread
 
 from mri_search.ingest.archive import scan_archive
-from mri_search.synth.tissues import LESION_LABEL_MIN, label_of
+from mri_search.synth.physics.tissues import LESION_LABEL_MIN, label_of
 
 
 def _rows(archive):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from mri_search.ingest.sequence import SEQUENCES, infer_sequence
-from mri_search.synth.protocols import PROTOCOLS
+from mri_search.synth.regions import SUBREGIONS
 
-VENDOR_NAMES = sorted({(name, t.sequence, t.post_contrast) for templates in PROTOCOLS.values()
-                       for t in templates for name in t.names if name})
+VENDOR_NAMES = sorted({(name, t.sequence, t.post_contrast) for sub in SUBREGIONS.values()
+                       for t in sub.protocol for name in t.names if name})
 
 
 @pytest.mark.parametrize("name,sequence,post", VENDOR_NAMES)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from mri_search.synth.acquisition import adc_map, rician
-from mri_search.synth.sequences import FAMILIES, draw_timing, signal, water_pool
-from mri_search.synth.tissues import label_table, property_arrays, tissue, tissue_table
+from mri_search.synth.physics.acquisition import adc_map, rician
+from mri_search.synth.physics.sequences import FAMILIES, draw_timing, signal, water_pool
+from mri_search.synth.physics.tissues import label_table, property_arrays, tissue, tissue_table
 
 
 def _maps(names, field_t):

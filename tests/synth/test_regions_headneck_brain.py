@@ -9,7 +9,7 @@ from scipy import ndimage
 from mri_search.synth import catalog
 from mri_search.synth.regions import brain, head_neck
 from mri_search.synth.regions.base import side_of
-from mri_search.synth.tissues import label_of
+from mri_search.synth.physics.tissues import label_of
 from mri_search.synth.types import Lesion, Patient
 
 MAN = Patient("T1", "DOE^JOHN", "M", 58, "19670101", 84.0, 1.78, 1.01, "train")

@@ -7,7 +7,7 @@ import pytest
 
 from mri_search.synth.regions import breast, knee, pelvis, shoulder
 from mri_search.synth.regions.base import side_of
-from mri_search.synth.tissues import label_of
+from mri_search.synth.physics.tissues import label_of
 from mri_search.synth.types import Lesion, Patient
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from mri_search.synth import catalog
 from mri_search.synth.regions import abdomen, chest, spine
-from mri_search.synth.tissues import label_of
+from mri_search.synth.physics.tissues import label_of
 from mri_search.synth.types import Lesion, Patient
 
 MODULES = {"cervical_spine": spine, "lumbar_spine": spine, "chest": chest, "cardiac": chest, "abdomen": abdomen}

@@ -8,9 +8,10 @@ import time
 import numpy as np
 import pytest
 
-from mri_search.synth.report_tnm import n_stage, t_stage
-from mri_search.synth.report_style import UK_TO_US, US_TO_UK, size_text
-from mri_search.synth.reports import SUBSITE_SYNONYMS, Report, indication, write_report
+from mri_search.synth.reports.tnm import n_stage, t_stage
+from mri_search.synth.reports.style import UK_TO_US, US_TO_UK, size_text
+from mri_search.synth.reports import Report, indication, write_report
+from mri_search.synth.reports.hn import SUBSITE_SYNONYMS
 from mri_search.synth.types import Geometry, Lesion, Patient, SeriesPlan, StudyPlan
 
 _GEOM = Geometry((0.0, 0.0, 0.0), (1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (1.0, 1.0), 3.0, 3.0, (4, 4, 4))
@@ -270,7 +271,7 @@ HN_CASES = [("nasopharynx", "nasopharyngeal_carcinoma"), ("oropharynx_tonsil", "
 
 @pytest.mark.parametrize("site,histology", HN_CASES)
 def test_hn_impression_names_subsite_side_and_histology(site, histology):
-    from mri_search.synth.report_hn import HISTOLOGY_NAMES
+    from mri_search.synth.reports.hn import HISTOLOGY_NAMES
 
     names = [n.lower() for group in HISTOLOGY_NAMES[histology] for n in group]
     for seed in range(30):

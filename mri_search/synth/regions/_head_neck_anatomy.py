@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..phantom import Canvas, rotation
+from ..physics.phantom import Canvas, rotation
+from ._cranium import outline_and_cranium, paint_brain
 from ._head_common import NODE_LEVELS, SOFT, VERT_Z, HeadShape, ellipsoid_layers, loft
 
 SIDES = ((1, "L"), (-1, "R"))  # +x is the patient's left
@@ -25,6 +26,13 @@ LARYNX = [(-48, 0, -22, 7, 10), (-62, 0, -24, 6, 10), (-70, 0, -25, 3, 11), (-76
 def _sc(h: HeadShape, sections):
     """Scale reference sections to the patient."""
     return [(h.p(0, 0, z)[2], cx * h.s[0], cy * h.s[1], rx * h.s[0], ry * h.s[1]) for z, cx, cy, rx, ry in sections]
+
+
+def paint_head_and_neck(cv: Canvas, h: HeadShape, rng: np.random.Generator) -> None:
+    """Paint the whole normal anatomy (only what falls inside the canvas costs time)."""
+    outline_and_cranium(cv, h)
+    paint_brain(cv, h, rng)
+    paint_face_and_neck(cv, h, rng)
 
 
 def paint_face_and_neck(cv: Canvas, h: HeadShape, rng: np.random.Generator) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..phantom import Canvas, rotation
-from ..tissues import label_of
+from ..physics.phantom import Canvas, rotation
+from ..physics.tissues import label_of
 from ..types import Lesion
 from .base import set_geometry
 

@@ -3,8 +3,8 @@
 The three trunk regions paint one continuous torso in a common *trunk frame* (LPS mm): x = 0 is the midline,
 y = 0 the centre of the torso's AP extent, z = 0 the top of the T1 vertebral body (so everything below T1 is
 negative z). Each region then opens a different canvas window on that torso, so a lumbar spine study shows the same
-kidneys and aorta an abdomen study would. ``paint_trunk`` is the one entry point; chest.py and abdomen.py contribute
-the thoracic and abdominal organs.
+kidneys and aorta an abdomen study would. ``_torso.paint_trunk`` is the one entry point; ``_thorax`` and ``_viscera``
+contribute the thoracic and abdominal organs.
 
 Reference sizes are adult averages (Gray's Anatomy / radiology normal values, [R]) scaled by ``patient.size_scale``.
 """
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import catalog
-from ..phantom import Canvas, rotation
-from ..tissues import label_of
+from ..physics.phantom import Canvas, rotation
+from ..physics.tissues import label_of
 from ..types import Lesion, Patient
 from .base import set_geometry
 
@@ -415,33 +415,6 @@ def trunk_levels(body: Body, disc_scale: dict[str, float] | None = None) -> dict
     names = ("C2", "C3", "C4", "C5", "C6", "C7") + TRUNK_LEVELS
     above = sum((LEVEL_DIMS[n][0] + LEVEL_DIMS[n][1]) for n in names[:6]) * body.scale
     return layout_column(body, names, above, body.spine_y, disc_scale)
-
-
-def paint_trunk(canvas: Canvas, body: Body, degenerate: dict[str, float] | None = None,
-                disc_scale: dict[str, float] | None = None, conus: str = "L1") -> dict[str, Level]:
-    """Paint the whole torso (neck base to pelvis) into whatever window ``canvas`` covers.
-
-    Args:
-        canvas: the canvas (its extent decides what is visible).
-        body: habitus from ``draw_body``.
-        degenerate: level above a desiccated disc -> nucleus fraction kept.
-        disc_scale: level above a disc -> height factor (degenerated discs lose height).
-        conus: level whose lower endplate the conus medullaris reaches.
-
-    Returns:
-        The painted vertebral levels (names -> ``Level``), also stored in ``body.levels``.
-    """
-    from .abdomen import paint_viscera  # the organ painters import this module: late import avoids a cycle
-    from .chest import paint_thorax
-
-    levels = trunk_levels(body, disc_scale)
-    body.levels = levels
-    paint_wall(canvas, body)
-    paint_back(canvas, body, levels)
-    paint_thorax(canvas, body)
-    paint_viscera(canvas, body)
-    paint_column(canvas, body, levels, conus, degenerate)
-    return levels
 
 
 def trunk_canvas(body: Body, rng: np.random.Generator, center_z: float, half_z: float, spacing: float,

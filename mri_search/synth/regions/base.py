@@ -16,7 +16,8 @@ this subregion. The canvas must extend at least 30 mm beyond the largest field o
 subregion's protocol uses (see ``data/protocols.csv``), except where the body itself ends (air), so that no
 acquisition ever sees the edge of the canvas. Lesions whose site cannot be painted are removed from the lists.
 
-Regions share nothing but ``phantom.Canvas`` and ``tissues``; each is free to model its anatomy its own way.
+Regions share nothing but ``physics.phantom.Canvas`` and ``physics.tissues``; each is free to model its anatomy its
+own way.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from typing import Protocol
 
 import numpy as np
 
-from ..phantom import Phantom
-from ..tissues import label_of
+from ..physics.phantom import Phantom
+from ..physics.tissues import label_of
 from ..types import Lesion, Patient
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import catalog
-from ..phantom import Canvas, Phantom
+from ..physics.phantom import Canvas, Phantom
 from ..types import Lesion, Patient
-from ._head_common import changed_extent, draw_head_shape, paint_head_and_neck, set_geometry, side_x, snapshot
+from ._head_common import changed_extent, draw_head_shape, set_geometry, side_x, snapshot
+from ._head_neck_anatomy import paint_head_and_neck
 from .base import side_of
 
 SUBREGIONS: tuple[str, ...] = ("brain",)
@@ -25,7 +26,7 @@ P_TUMOUR_GIVEN_LESION = 0.65  # the rest are acute infarcts [E]
 SPACING = 1.3  # mm: 262 mm canvas axis -> ~200 voxels
 MARGIN = 30.0  # mm beyond the largest FOV (base.py contract)
 HALF_FOV = 125.0  # mm: FOV up to 250 mm (protocols.csv brain)
-INFARCT_TISSUE = "acute_infarct"  # DWI-bright, ADC ~0.4 (tissues.py)
+INFARCT_TISSUE = "acute_infarct"  # DWI-bright, ADC ~0.4 (physics/tissues.py)
 # Lobe centres, left side, head frame (x, y, z) mm [R: Talairach-like positions shifted to this frame]
 LOBES = {"frontal_lobe": (30, -42, 104), "temporal_lobe": (45, 0, 58), "parietal_lobe": (32, 36, 120),
          "occipital_lobe": (22, 74, 86), "cerebellum": (24, 56, 36)}

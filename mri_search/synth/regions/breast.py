@@ -15,10 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import catalog
-from ..phantom import Phantom
-from ..tissues import label_of
+from ..physics.phantom import Canvas, Phantom
+from ..physics.tissues import label_of
 from ..types import Lesion, Patient
-from ..phantom import Canvas
 from ._msk_common import keep_changes_where, paint_lesion, tube_bone
 from .base import side_of
 

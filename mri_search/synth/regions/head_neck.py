@@ -15,14 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 from .. import catalog
-from ..phantom import Canvas, Phantom
-from ..tissues import label_of
+from ..physics.phantom import Canvas, Phantom
+from ..physics.tissues import label_of
 from ..types import Lesion, Patient
 from scipy import ndimage
 
-from ._head_common import (HeadShape, changed_extent, draw_head_shape, ellipsoid_mask, paint_head_and_neck,
-                           set_geometry, side_x, snapshot)
-from ._head_neck_anatomy import reopen_airway
+from ._head_common import (HeadShape, changed_extent, draw_head_shape, ellipsoid_mask, set_geometry, side_x,
+                           snapshot)
+from ._head_neck_anatomy import paint_head_and_neck, reopen_airway
 from .base import side_of
 
 SUBREGIONS: tuple[str, ...] = ("neck",)

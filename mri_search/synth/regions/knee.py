@@ -18,10 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import catalog
-from ..phantom import Phantom, rotation
-from ..tissues import label_of
+from ..physics.phantom import Canvas, Phantom, rotation
+from ..physics.tissues import label_of
 from ..types import Lesion, Patient
-from ..phantom import Canvas
 from ._msk_common import Frame, keep_changes_where, paint_lesion, severity_of, spacing_for
 
 SUBREGIONS: tuple[str, ...] = ("knee",)

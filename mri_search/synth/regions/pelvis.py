@@ -14,9 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import catalog
-from ..phantom import Phantom, rotation
+from ..physics.phantom import Canvas, Phantom, rotation
 from ..types import Lesion, Patient
-from ..phantom import Canvas
 from ._msk_common import Frame, keep_changes_where, paint_lesion, vessel_pair
 from .base import side_of
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import catalog
-from ..phantom import Canvas, Phantom
+from ..physics.phantom import Canvas, Phantom
 from ..types import Lesion, Patient
 from . import _trunk_common as tc
+from ._torso import paint_trunk
 from .base import side_of
 
 SUBREGIONS = ("cervical_spine", "lumbar_spine")
@@ -75,7 +76,7 @@ def build(patient: Patient, subregion: str, lesions: list[Lesion], incidentals: 
         centre = levels["L3"].center.copy()
         conus = str(rng.choice(["T12", "L1", "L1", "L1", "L2"]))  # conus tip ~L1 (T12-L2 normal range) [R]
         canvas = tc.trunk_canvas(body, rng, centre[2], half_z, SPACING[subregion], half_x=AX_FOV[subregion] / 2 + 30)
-        levels = tc.paint_trunk(canvas, body, nucleus, height, conus)
+        levels = paint_trunk(canvas, body, nucleus, height, conus)
     else:
         canvas, levels, centre = paint_neck(body, rng, half_z, AX_FOV[subregion] / 2 + 30, SPACING[subregion],
                                             nucleus, height)

@@ -19,6 +19,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian
 
+from ..regions import region_spec
 from ..types import SeriesPlan, StudyPlan
 from .dicom_headers import (
     PixelStorage, acquisition_codes, acquisition_contrast, base_dataset, classic_mr_attributes, derived_uid, fmt_ds,
@@ -329,6 +330,4 @@ def _shared_groups(plan: StudyPlan, series: SeriesPlan, storage: PixelStorage, f
 
 
 def _coil_name(plan: StudyPlan) -> str:
-    names = {"brain": "HeadNeck_20", "head_neck": "HeadNeck_64", "spine": "Spine_32", "breast": "Breast_16",
-             "knee": "TxRx_Knee_15", "shoulder": "Shoulder_16"}
-    return names.get(plan.region, "Body_18")
+    return region_spec(plan.region).coil

@@ -18,7 +18,8 @@ import pydicom.config
 from pydicom.dataset import Dataset
 from pydicom.valuerep import format_number_as_ds
 
-from ..sequences import FAMILIES
+from ..physics.sequences import FAMILIES
+from ..regions import region_spec
 from ..types import SeriesPlan, StudyPlan
 
 LARMOR_MHZ_PER_T = 42.577  # proton gyromagnetic ratio / 2 pi
@@ -226,8 +227,8 @@ def software_versions(plan: StudyPlan) -> list[str]:
 
 
 def patient_position(plan: StudyPlan) -> str:
-    """PatientPosition: feet first for knee and hip exams, head first otherwise."""
-    return "FFS" if plan.region in ("knee", "hip") or plan.subregion in ("knee", "hip") else "HFS"
+    """PatientPosition: feet first where the region says so (knee), head first otherwise."""
+    return "FFS" if region_spec(plan.region).feet_first else "HFS"
 
 
 # ---------------------------------------------------------------------------------------------- common header

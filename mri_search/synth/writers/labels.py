@@ -26,9 +26,9 @@ import nibabel as nib
 import numpy as np
 from scipy import ndimage
 
-from ..acquisition import grid_points
-from ..phantom import Phantom
-from ..tissues import LESION_LABEL_MIN, tissue_table
+from ..physics.acquisition import grid_points
+from ..physics.phantom import Phantom
+from ..physics.tissues import LESION_LABEL_MIN, tissue_table
 from ..types import SeriesPlan, StudyPlan
 from .dicom_headers import derived_uid
 from .nifti import nifti_affine

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .report_findings import _s, words
-from .report_signal import Ctx, Described
-from .report_style import mm_str, pick, size_text
-from .types import Lesion
+from ..types import Lesion
+from .findings import _s, words
+from .signals import Ctx, Described
+from .style import mm_str, pick, size_text
 
 _MENISCUS_ABBR = {"medial": "MM", "lateral": "LM"}
 

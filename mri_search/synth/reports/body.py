@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from .report_findings import HIGH, LIKELY, _s, side_of, words
-from .report_signal import (Ctx, Described, diffusion_phrase, enhancement_word, lesion_tissue, t2_ratio, t2_signal,
-                            t2_words)
-from .report_style import chance, join_words, mm_str, pick, size_text
-from .types import Lesion
+from ..types import Lesion
+from .findings import HIGH, LIKELY, _s, side_of, words
+from .signals import (Ctx, Described, diffusion_phrase, enhancement_word, lesion_tissue, t2_ratio, t2_signal,
+                      t2_words)
+from .style import chance, join_words, mm_str, pick, size_text
 
 
 # ---- breast -----------------------------------------------------------------------------------------------
@@ -30,7 +30,7 @@ def describe_breast_mass(lesion: Lesion, ctx: Ctx) -> Described:
     sents = [_s(["{W}: {size} {shape}.", "In the {w} there is a {size} {shape}.", "{size} {shape} in the {w}."],
                 ctx, W=where, w=where, size=size, shape=shape)]
     if ctx.t2:
-        t2 = t2_words(t2_ratio(lesion, "breast_fgt", ctx.plan.field_strength), rng)
+        t2 = t2_words(t2_ratio(lesion, ctx.reference, ctx.plan.field_strength), rng)
         sents.append(_s("It is {t} on T2[-weighted images|].||The mass is {t} to fibroglandular tissue on T2.", ctx,
                         t=t2))
     sig = []
@@ -40,7 +40,7 @@ def describe_breast_mass(lesion: Lesion, ctx: Ctx) -> Described:
                          "")) if malignant else pick(rng, (" with persistent kinetics", " and dark internal "
                                                            "septations", ""))
         sig.append(f"{enh} enhancement{kin}")
-    dwi = diffusion_phrase(lesion, ctx, ref="breast_fgt", quote=False)
+    dwi = diffusion_phrase(lesion, ctx, ref=ctx.reference, quote=False)
     if dwi:
         sig.append(dwi)
     if sig:
@@ -76,8 +76,8 @@ def describe_lung_mass(lesion: Lesion, ctx: Ctx) -> Described:
                  "A mass measuring {size} is [seen|present] in the {lobe}."], ctx, size=size, lobe=lobe)]
     sig = []
     if ctx.t2:
-        sig.append(t2_signal(t2_words(t2_ratio(lesion, "muscle", ctx.plan.field_strength), rng)))
-    dwi = diffusion_phrase(lesion, ctx, "muscle", quote=False)
+        sig.append(t2_signal(t2_words(t2_ratio(lesion, ctx.reference, ctx.plan.field_strength), rng)))
+    dwi = diffusion_phrase(lesion, ctx, ctx.reference, quote=False)
     if dwi:
         sig.append(dwi)
     enh = enhancement_word(lesion, ctx)
@@ -141,10 +141,10 @@ def describe_liver_lesion(lesion: Lesion, ctx: Ctx) -> Described:
     size = size_text(lesion.size_mm, rng, dims=int(pick(rng, (1, 2))))
     count = int(lesion.attributes.get("count", 1) or 1)
     sig = []
-    t2 = t2_words(t2_ratio(lesion, "liver", ctx.plan.field_strength), rng) if ctx.t2 else ""
+    t2 = t2_words(t2_ratio(lesion, ctx.reference, ctx.plan.field_strength), rng) if ctx.t2 else ""
     if t2:
         sig.append(t2_signal(t2))
-    dwi = diffusion_phrase(lesion, ctx, "liver", quote=False)
+    dwi = diffusion_phrase(lesion, ctx, ctx.reference, quote=False)
     rec = None
     if h == "hepatocellular_carcinoma":
         lr = int(lesion.attributes.get("lirads") or (5 if max(lesion.size_mm) >= 20 else 4))

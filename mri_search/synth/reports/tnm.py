@@ -7,7 +7,7 @@ greatest dimension the N category is defined on (a simplification: it can under-
 
 from __future__ import annotations
 
-from .types import Lesion
+from ..types import Lesion
 
 BENIGN = {"pleomorphic_adenoma", "warthin_tumour"}  # no TNM for benign salivary tumours
 

@@ -1,4 +1,4 @@
-"""Findings and impression text of the neuro, spine, breast and chest finding kinds (head and neck: report_hn).
+"""Findings and impression text of the neuro, spine, breast and chest finding kinds (head and neck: hn.py).
 
 Each ``describe_*`` takes a planted ``Lesion`` and the report context and returns a ``Described``: sentences for
 its findings slot, an impression item, and the normal-statement tags it contradicts.
@@ -6,9 +6,9 @@ its findings slot, an impression item, and the normal-statement tags it contradi
 
 from __future__ import annotations
 
-from .report_signal import Ctx, Described, diffusion_phrase, enhancement_word, t2_ratio, t2_words
-from .report_style import chance, join_words, mm_str, phrase, pick, sentence, size_text
-from .types import Lesion
+from ..types import Lesion
+from .signals import Ctx, Described, diffusion_phrase, enhancement_word, t2_ratio, t2_words
+from .style import chance, join_words, mm_str, phrase, pick, sentence, size_text
 
 HIGH = ("consistent with", "in keeping with", "compatible with", "most consistent with", "typical of")
 LIKELY = ("suspicious for", "most likely", "likely", "favored to represent", "concerning for", "suggestive of")
@@ -37,7 +37,7 @@ def describe_brain_tumour(lesion: Lesion, ctx: Ctx) -> Described:
     loc = side_of(lesion) + _LOBE.get(lesion.site, words(lesion.site))
     size = size_text(lesion.size_mm, rng)
     enh = enhancement_word(lesion, ctx, necrotic=bool(a.get("necrotic")))
-    t2 = t2_words(t2_ratio(lesion, "grey_matter", ctx.plan.field_strength), rng) if ctx.t2 else ""
+    t2 = t2_words(t2_ratio(lesion, ctx.reference, ctx.plan.field_strength), rng) if ctx.t2 else ""
     seq = "FLAIR" if ctx.flair else "T2" if ctx.t2 else ""
     count = int(a.get("count", 1) or 1)
     blocks = {"mass", "parenchyma", "mass_effect", "diffusion"}
@@ -81,7 +81,7 @@ def describe_brain_tumour(lesion: Lesion, ctx: Ctx) -> Described:
     if a.get("necrotic"):
         sents.append(_s("[There is central necrosis.|A central necrotic component is present.|The center is "
                         "necrotic.]", ctx))
-    dwi = diffusion_phrase(lesion, ctx, ref="grey_matter", quote=False)
+    dwi = diffusion_phrase(lesion, ctx, ref=ctx.reference, quote=False)
     if dwi:
         sents.append(_s("The [solid component|lesion] shows {d}.", ctx, d=dwi))
     if a.get("edema") and seq:

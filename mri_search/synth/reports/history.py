@@ -7,48 +7,14 @@ import re
 
 import numpy as np
 
-from .report_hn import histology_name, location
-from .report_style import cap, chance, date_text, field_text, join_words, phrase, pick, sentence
-from .types import Lesion, SeriesPlan, StudyPlan
+from ..regions import subregion_spec
+from ..types import Lesion, SeriesPlan, StudyPlan
+from .hn import histology_name, location
+from .style import cap, chance, date_text, field_text, join_words, phrase, pick, sentence
 
 # A history that states a tissue diagnosis matches this; write_report reads it back from plan.indication.
 KNOWN_HISTOLOGY = re.compile(r"biops|proven|histolog|confirmed", re.IGNORECASE)
 
-_EXAM = {
-    "neck": ("MRI NECK", "MRI SOFT TISSUE NECK", "MR NECK", "MRI OF THE NECK"),
-    "brain": ("MRI BRAIN", "MR HEAD", "MRI OF THE BRAIN", "MR BRAIN"),
-    "cervical_spine": ("MRI CERVICAL SPINE", "MR C-SPINE", "MRI OF THE CERVICAL SPINE"),
-    "lumbar_spine": ("MRI LUMBAR SPINE", "MR L-SPINE", "MRI OF THE LUMBAR SPINE"),
-    "breast": ("MRI BILATERAL BREASTS", "MRI BREAST", "BILATERAL BREAST MRI"),
-    "chest": ("MRI CHEST", "MR THORAX", "MRI OF THE CHEST"),
-    "cardiac": ("CARDIAC MRI", "MRI HEART", "CARDIAC MR"),
-    "abdomen": ("MRI ABDOMEN", "MRI LIVER", "MR ABDOMEN (LIVER PROTOCOL)", "MRI UPPER ABDOMEN"),
-    "pelvis_prostate": ("MRI PROSTATE (MULTIPARAMETRIC)", "MP-MRI PROSTATE", "MRI PELVIS (PROSTATE)"),
-    "pelvis_female": ("MRI PELVIS", "MRI FEMALE PELVIS", "MR PELVIS"),
-    "knee": ("MRI {SIDE} KNEE", "MR KNEE {SIDE}", "MRI OF THE {SIDE} KNEE"),
-    "shoulder": ("MRI {SIDE} SHOULDER", "MR SHOULDER {SIDE}", "MRI OF THE {SIDE} SHOULDER"),
-}
-_NORMAL_REASON = {
-    "neck": "Neck lump.||Persistent sore throat; exclude a mass.||Dysphagia.||Hoarseness.||Otalgia, exclude a mass.",
-    "brain": "Headache.||Dizziness.||Seizure.||Memory loss.||Visual disturbance.||Headache, rule out mass.",
-    "cervical_spine": "Neck pain radiating to the arm.||Cervical radiculopathy.||Neck pain.||Hand numbness; "
-                      "?myelopathy.",
-    "lumbar_spine": "Low back pain.||Low back pain with sciatica.||Radiculopathy.||Back pain, failed conservative "
-                    "management.",
-    "breast": "High-risk screening.||Dense breasts; supplemental screening.||BRCA carrier, annual screening.||"
-              "Problem solving for an equivocal mammogram.",
-    "chest": "Chest wall pain.||Indeterminate mediastinal contour on chest radiograph.||Chest pain.",
-    "cardiac": "Chest pain; assess for cardiomyopathy.||Palpitations.||Reduced ejection fraction on echo.||"
-               "Breathlessness.",
-    "abdomen": "Abnormal liver function tests.||Cirrhosis, HCC surveillance.||Right upper quadrant pain.||"
-               "Indeterminate liver lesion on ultrasound.",
-    "pelvis_prostate": "Raised PSA ({psa} ng/mL).||PSA {psa} ng/mL, no prior biopsy.||Elevated PSA, ?prostate "
-                       "cancer.",
-    "pelvis_female": "Pelvic pain.||Menorrhagia.||Abnormal uterine bleeding.||Pelvic pain, ?endometriosis.",
-    "knee": "Twisting injury, locking.||Knee pain.||Medial joint line pain.||Sports injury; instability.",
-    "shoulder": "Shoulder pain, ?rotator cuff tear.||Painful arc.||Weakness on abduction.||Shoulder pain after "
-                "a fall.",
-}
 _KIND_REASON = {
     "brain_tumour": "Seizure.||Headache and confusion.||Progressive headache; ?mass.||Cognitive decline.",
     "acute_infarct": "Acute onset weakness; ?stroke.||Sudden dysphasia.||Acute neurological deficit, onset 3 "
@@ -80,7 +46,7 @@ _HN_REASON = {
 
 def primary_lesion(plan: StudyPlan) -> Lesion | None:
     """The finding a report leads with: the first tumour kind, else the first planted lesion."""
-    from .catalog import KINDS
+    from ..catalog import KINDS
 
     for lesion in plan.lesions:
         if lesion.kind in KINDS and KINDS[lesion.kind].tumour:
@@ -93,7 +59,7 @@ def indication(plan: StudyPlan, rng: np.random.Generator) -> str:
     lesion = primary_lesion(plan)
     psa = f"{rng.uniform(4.2, 14.0):.1f}"
     if lesion is None:
-        return phrase(_NORMAL_REASON.get(plan.subregion, "Routine study."), rng, psa=psa)
+        return phrase(subregion_spec(plan.subregion).normal_reasons, rng, psa=psa)
     side = lesion.laterality if lesion.laterality in ("left", "right") else ""
     fields = dict(side=side, Side=cap(side), psa=psa, root=lesion.attributes.get("nerve_root", "L5"))
     if lesion.kind == "hn_tumour":
@@ -108,12 +74,12 @@ def indication(plan: StudyPlan, rng: np.random.Generator) -> str:
     reason = _KIND_REASON.get(lesion.kind)
     if reason and ("{side}" in reason.lower() and not side):
         reason = None
-    return phrase(reason or _NORMAL_REASON.get(plan.subregion, "Routine study."), rng, **fields)
+    return phrase(reason or subregion_spec(plan.subregion).normal_reasons, rng, **fields)
 
 
 def exam_line(plan: StudyPlan, rng: np.random.Generator, has_t1c: bool) -> str:
     """'MRI NECK WITH AND WITHOUT CONTRAST', 'MR KNEE RIGHT', 'MRI of the brain without contrast'."""
-    name = pick(rng, _EXAM.get(plan.subregion, (f"MRI {plan.region.upper()}",)))
+    name = pick(rng, subregion_spec(plan.subregion).exam_titles)
     name = name.replace("{SIDE}", (plan.laterality or "").upper()).replace("  ", " ")
     if has_t1c:
         suffix = pick(rng, (" WITH AND WITHOUT CONTRAST", " W/WO CONTRAST", " W/WO", " PRE AND POST GADOLINIUM"))
@@ -215,10 +181,7 @@ def comparison(plan: StudyPlan, rng: np.random.Generator) -> str:
     """'None.' or a prior study with a date before this one."""
     if chance(rng, 0.6):
         return pick(rng, ("None.", "None.", "No prior imaging.", "None available."))
-    modality = pick(rng, {"neck": ("CT neck", "Ultrasound neck"), "brain": ("CT head",),
-                          "breast": ("Mammogram", "Breast ultrasound"), "abdomen": ("Ultrasound abdomen", "CT "
-                                                                                     "abdomen")}.get(
-        plan.subregion, ("Radiographs", "Prior MRI")))
+    modality = pick(rng, subregion_spec(plan.subregion).prior_modalities)
     try:
         d = dt.date(int(plan.study_date[:4]), int(plan.study_date[4:6]), int(plan.study_date[6:8]))
         prior = (d - dt.timedelta(days=int(rng.integers(3, 400)))).strftime("%Y%m%d")

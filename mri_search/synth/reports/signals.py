@@ -2,7 +2,7 @@
 
 Signal words are only ever written for sequences that were acquired: T2 words need a T2-weighted series, diffusion
 words a DWI or ADC series, enhancement words a post-contrast series (report_structure.md section 10). The
-lesion-to-reference ratios come from ``tissues.py`` at the study's field strength, so the text says what the
+lesion-to-reference ratios come from ``physics/tissues.py`` at the study's field strength, so the text says what the
 simulated image shows (e.g. "restricted diffusion" only when the lesion ADC is below its surroundings).
 """
 
@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .catalog import HISTOLOGY_TISSUE
-from .report_style import chance, pick
-from .tissues import Tissue, tissue_table
-from .types import Lesion, StudyPlan
+from ..catalog import HISTOLOGY_TISSUE
+from ..physics.tissues import Tissue, tissue_table
+from ..regions import region_spec
+from ..types import Lesion, StudyPlan
+from .style import chance, pick
 
 
 @dataclass
@@ -27,6 +28,11 @@ class Ctx:
     seqs: frozenset[str]  # sequence labels acquired (T1, T2, T2FS, STIR, PD, PDFS, FLAIR, DWI, ADC, T1C)
     terse: bool  # terse reporting style: fewer words, fewer pertinent negatives
     hist_known: bool  # the history states a tissue diagnosis (biopsy-proven)
+
+    @property
+    def reference(self) -> str:
+        """The tissue a lesion's signal is compared with in this region (``RegionSpec.reference_tissue``)."""
+        return region_spec(self.plan.region).reference_tissue
 
     @property
     def t2(self) -> bool:
@@ -74,13 +80,6 @@ class Described:
     recommendation: str | None = None
     extra_keys: list[str] = field(default_factory=list)  # further "kind:site" keys described (nodes)
     omitted_keys: list[str] = field(default_factory=list)  # parts left out (a small node, ...)
-
-
-# Reference tissue a radiologist compares a lesion with, per region.
-REFERENCE: dict[str, str] = {
-    "head_neck": "muscle", "brain": "grey_matter", "spine": "marrow_red", "breast": "breast_fgt",
-    "chest": "muscle", "abdomen": "liver", "pelvis": "myometrium", "knee": "muscle", "shoulder": "muscle",
-}
 
 
 def lesion_tissue(lesion: Lesion) -> Tissue | None:

@@ -5,7 +5,7 @@
 region's search-pattern order, impression and sometimes a recommendation. Wording varies (templates, synonyms,
 abbreviations, terse/verbose, US/UK spelling and headings, measurement formats), but the content follows the plan:
 sides, sizes, sequences and contrast match it, and no normal statement contradicts a planted finding. See
-``data/report_structure.md`` for the conventions followed.
+``../data/report_structure.md`` for the conventions followed.
 """
 
 from __future__ import annotations
@@ -14,18 +14,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import report_body as body
-from . import report_findings as neuro
-from . import report_msk as msk
-from .report_history import (KNOWN_HISTOLOGY, comparison, exam_line, history_line, indication, primary_lesion,
-                             technique)
-from .report_hn import SUBSITE_SYNONYMS, describe_hn_tumour
-from .report_normals import IMPRESSION_NORMAL, slots_for
-from .report_signal import Ctx, Described
-from .report_style import cap, chance, headings, phrase, pick, sentence, size_text, to_style
-from .types import Lesion, StudyPlan
+from ..regions import region_spec, subregion_spec
+from ..types import Lesion, StudyPlan
+from . import body
+from . import findings as neuro
+from . import msk
+from .history import (KNOWN_HISTOLOGY, comparison, exam_line, history_line, indication, primary_lesion,
+                      technique)
+from .hn import describe_hn_tumour
+from .signals import Ctx, Described
+from .style import cap, chance, headings, phrase, pick, sentence, size_text, to_style
 
-__all__ = ["Report", "indication", "write_report", "SUBSITE_SYNONYMS", "DESCRIBERS"]
+__all__ = ["DESCRIBERS", "Report", "indication", "write_report"]
 
 
 @dataclass
@@ -100,7 +100,7 @@ def _normal_statements(alts, blocked: set[str], ctx: Ctx, limit: int) -> list[st
 
 def _findings(plan: StudyPlan, described: list[Described], ctx: Ctx) -> str:
     rng = ctx.rng
-    slots = slots_for(plan.subregion)
+    slots = subregion_spec(plan.subregion).normal_slots
     names = [s[0] for s in slots]
     blocked = set().union(*(d.blocks for d in described)) if described else set()
     by_slot: dict[str, list[str]] = {}
@@ -131,7 +131,7 @@ def _findings(plan: StudyPlan, described: list[Described], ctx: Ctx) -> str:
     if ctx.terse and chance(rng, 0.6):
         lines.append(pick(rng, ("Otherwise unremarkable.", "No other significant abnormality.",
                                 "No other abnormality.")))
-    if structured or plan.region in ("spine", "knee", "shoulder") or chance(rng, 0.4):
+    if structured or region_spec(plan.region).line_per_slot or chance(rng, 0.4):
         return "\n".join(lines)
     return " ".join(lines)
 
@@ -147,7 +147,7 @@ def _impression(plan: StudyPlan, described: list[Described], lead: Described | N
         if chance(rng, 0.8 if d.key in primary_keys else 0.45):
             items.append(d.impression)
     if lead is None:
-        normal = phrase(IMPRESSION_NORMAL.get(plan.subregion, "No significant abnormality."), rng)
+        normal = phrase(subregion_spec(plan.subregion).impression_normal, rng)
         items.insert(0, normal if not items else pick(rng, ("No significant abnormality.",
                                                             "No other significant abnormality.")))
     return items

@@ -7,11 +7,11 @@ applies, the radiological T and N categories computed from the cut-offs in ``dat
 
 from __future__ import annotations
 
-from .report_signal import Ctx, Described, diffusion_phrase, enhancement_word, t2_ratio, t2_words
-from .report_style import chance, join_words, mm_str, phrase, pick, sentence, size_text
-from .report_tnm import BENIGN as _BENIGN
-from .report_tnm import n_stage, t_stage
-from .types import Lesion
+from ..types import Lesion
+from .signals import Ctx, Described, diffusion_phrase, enhancement_word, t2_ratio, t2_words
+from .style import chance, join_words, mm_str, phrase, pick, sentence, size_text
+from .tnm import BENIGN as _BENIGN
+from .tnm import n_stage, t_stage
 
 # Sub-site -> words that name it; every location phrase below contains one of them (lower case).
 SUBSITE_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -210,7 +210,7 @@ def describe_hn_tumour(lesion: Lesion, ctx: Ctx) -> Described:
     """Findings and impression text of a head-and-neck primary tumour and its nodes."""
     rng, h, site = ctx.rng, lesion.histology, lesion.site
     loc = location(lesion, rng)
-    ref = "thyroid" if site == "thyroid" else "muscle"
+    ref = "thyroid" if site == "thyroid" else ctx.reference
     t2 = t2_words(t2_ratio(lesion, ref, ctx.plan.field_strength), rng, hn=site != "thyroid") if ctx.t2 else ""
     if t2 and site == "thyroid":
         t2 += " to the normal gland"
@@ -233,7 +233,7 @@ def describe_hn_tumour(lesion: Lesion, ctx: Ctx) -> Described:
     sig = []
     if t2 and not (t2pre and t2pre.strip() in first):
         sig.append(pick(rng, (f"{t2} T2 signal", f"{t2} signal on T2-weighted images", f"{t2} T2W signal")))
-    dwi = diffusion_phrase(lesion, ctx, ref="muscle")
+    dwi = diffusion_phrase(lesion, ctx, ref=ctx.reference)
     if dwi:
         sig.append(dwi)
     enh = enhancement_word(lesion, ctx, necrotic=bool(lesion.attributes.get("necrotic")))

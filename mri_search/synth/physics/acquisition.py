@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ..types import Geometry, SeriesPlan, StudyPlan
 from .phantom import Phantom
 from .sequences import signal, water_pool
 from .tissues import label_of, property_arrays
-from .types import Geometry, SeriesPlan, StudyPlan
 
 HETEROGENEITY = {"pd": 0.04, "t1": 0.05, "t2": 0.06}  # fractional s.d. of smooth within-tissue variation [E]
 TEXTURE_SCALE_MM = 12.0  # correlation length of that variation [E]
