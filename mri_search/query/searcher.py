@@ -349,11 +349,10 @@ class Searcher:
         """The model's ``PreprocessConfig`` (thumbnails show what the model saw)."""
         if self._loaded is not None:
             return self._loaded.preprocess
-        import json
-
+        from ..model.identity import read_meta
         from ..preprocess import PreprocessConfig
 
-        return PreprocessConfig.from_dict(json.loads((self.model_dir / "config.json").read_text())["preprocess"])
+        return PreprocessConfig.from_dict(read_meta(self.model_dir)["preprocess"])
 
     # --- plumbing --------------------------------------------------------------------------------------------
 
