@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from mri_search.store import IMAGE, REPORT, Point, point_id
+from mri_search.store.fields import IDENTIFIERS
 
 
 @dataclass
@@ -133,7 +134,7 @@ def replica_key(key: str, copy: int) -> str:
 def payload(base: Base, reps: Replicas, t: int) -> dict:
     """The payload of point ``t``: its base series' payload with keys suffixed ``#copy``."""
     p = dict(base.payloads[reps.src[t]])
-    for key in ("series_key", "study_key", "patient_key"):
+    for key in IDENTIFIERS:  # series_key, study_key, patient_key
         p[key] = replica_key(p[key], reps.copy[t])
     return p
 

@@ -44,7 +44,7 @@ class IndexCfg:
     # run's two opens (before and after loading the model), before giving up as busy
     lock_wait_s: float = 60.0
 
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
         """Raise ValueError with an actionable message for a bad setting."""
         if self.db is not None and self.qdrant_url:
             raise ValueError("give either --db (embedded index folder) or --qdrant-url (server), not both")

@@ -43,7 +43,7 @@ class EmbedCfg:
     cache_dir: Path | None = None  # on-disk preprocessing cache to read and fill (None: none)
     progress: bool = True  # progress bar on stderr (shown on terminals only)
 
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
         """Raise ValueError with an actionable message for a bad setting."""
         if self.workers < 0:
             raise ValueError("--workers must be 0 or more")
@@ -92,12 +92,14 @@ def run_embed(cfg: EmbedCfg) -> EmbedSummary:
     from mri_search.model import load_model
     from mri_search.probe.features import FeaturesInfo, FeaturesWriter, feature_row
 
+    from mri_search.model.identity import read_meta
+
     t0 = time.perf_counter()
-    cfg.validate()
     salt = resolve_salt(cfg.salt)
-    meta = _model_meta(cfg.model, salt)
+    config = read_meta(cfg.model)  # the model folder's config.json, read once for the run
+    meta = _model_meta(cfg.model, salt, config)
     scan = scan_archive(cfg.archive, ScanOptions(salt=salt, include_phi=cfg.keep_phi))
-    loaded = load_model(cfg.model, device=cfg.device)
+    loaded = load_model(cfg.model, device=cfg.device, meta=config)
     vision = loaded.model.cfg.vision
     info = FeaturesInfo(hidden=vision.hidden_size, n_tokens=loaded.model.visual.num_patches,
                         patch_tokens=cfg.patch_tokens, model=str(cfg.model), model_name=meta.model_name)

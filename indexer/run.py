@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 import time
 from collections.abc import Iterator
@@ -98,13 +97,12 @@ class IndexSummary:
         return asdict(self)
 
 
-def _model_meta(folder: Path, salt: str) -> CollectionMeta:
+def _model_meta(folder: Path, salt: str, config: dict) -> CollectionMeta:
+    """The collection metadata of the model in ``folder``, whose ``config.json`` is ``config`` (``read_meta``)."""
     from mri_search.model import model_identity
 
-    model_id = model_identity(folder)  # validates the folder (ValueError with the reason)
-    cfg = json.loads((Path(folder) / "config.json").read_text())
-    return CollectionMeta(model_id=model_id, model_name=str(cfg["model"].get("name", "")),
-                          embed_dim=int(cfg["embed_dim"]), salt_check=salt_check(salt), created_with=__version__)
+    return CollectionMeta(model_id=model_identity(folder, config), model_name=str(config["model"].get("name", "")),
+                          embed_dim=int(config["embed_dim"]), salt_check=salt_check(salt), created_with=__version__)
 
 
 def _space_check(cfg: IndexCfg, given: VectorStore | None, name: str) -> SpaceCheck | None:
@@ -132,13 +130,13 @@ def _choose_salt(cfg: IndexCfg, given: VectorStore | None, name: str) -> str:
     return salt_for(found.salt_check if found is not None else None, None, salt_check)
 
 
-def _register_model(folder: Path, model_id: str) -> None:
+def _register_model(folder: Path, model_id: str, config: dict) -> None:
     """Record where the model lives, so that ``mri-search query`` finds it from the collection's model identity
     (``mri_search.model.registry``). A registry that cannot be written costs only a warning."""
     from mri_search.model.registry import register_model
 
     try:
-        register_model(folder, model_id)
+        register_model(folder, model_id, meta=config)
     except (OSError, TimeoutError) as exc:
         log.warning("model folder not recorded in the registry (%s); queries will need --model %s", exc, folder)
 
@@ -170,10 +168,12 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
         ValueError: a bad setting, model folder or archive, an unreachable server, a busy embedded index, or a
             collection written by another model (``CollectionMismatch``) - all before anything is written.
     """
+    from mri_search.model.identity import read_meta
+
     t0 = time.perf_counter()
-    cfg.validate()
-    meta = _model_meta(cfg.model, "")
-    _register_model(cfg.model, meta.model_id)
+    config = read_meta(cfg.model)  # the model folder's config.json, read once for the run (ValueError: why not)
+    meta = _model_meta(cfg.model, "", config)
+    _register_model(cfg.model, meta.model_id, config)
     name = cfg.collection or collection_name(meta.model_id)
     salt = _choose_salt(cfg, store, name)
     meta = dataclasses.replace(meta, salt_check=salt_check(salt))
@@ -219,7 +219,7 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
         from mri_search.embed import embed_series
         from mri_search.model import load_model
 
-        loaded = load_model(cfg.model, device=cfg.device)
+        loaded = load_model(cfg.model, device=cfg.device, meta=config)
         batches = embed_series(loaded, todo, scan.reports, batch_size=cfg.batch_size, workers=cfg.workers)
     t_embed = time.perf_counter()
     with _store(cfg, store) as st:

@@ -83,7 +83,6 @@ def index(
                        batch_size=batch_size, shard=parse_shard(shard), salt=salt, keep_phi=keep_phi, device=device,
                        server_shards=qdrant_shards, replicas=replicas, progress=progress, lock_wait_s=lock_wait,
                        locator=locator)
-        cfg.validate()
         summary = run_index(cfg)
     except (ValueError, FileExistsError, PermissionError) as e:
         _fail(str(e))

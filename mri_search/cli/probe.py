@@ -76,7 +76,6 @@ def train(
     try:
         cfg = ProbeCfg(task=task, kind=kind, head=head, feature=feature, fractions=_fractions(fractions),
                        repeats=repeats, test_fraction=test_fraction, folds=folds, seed=seed, l2=l2, hidden=hidden)
-        cfg.validate()
         metrics = run_train(cfg, features, labels, out)
     except ValueError as e:
         _fail(str(e))

@@ -41,11 +41,12 @@ def _check_folder(path: Path, what: str) -> None:
 
 def _check_task(decoder: Path, task: str) -> None:
     """Refuse a decoder folder of the other task (a segmentation decoder under `localize`, and back)."""
-    path = Path(decoder) / "config.json"
+    from ..decoders.config import read_meta
+
     try:
-        other = json.loads(path.read_text()).get("task") if path.is_file() else None
+        other = read_meta(decoder).get("task")
     except (ValueError, OSError):
-        return  # load_decoder reports a corrupt folder
+        return  # load_decoder reports a missing or corrupt folder
     if other is not None and other != task:
         _fail(f"{decoder} is a {other} decoder; use `mri-search {other} ...`")
 

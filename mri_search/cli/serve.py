@@ -51,12 +51,11 @@ def serve(
     from ..store import StoreBusy
     from ..web import ServeCfg, run_serve
 
-    cfg = ServeCfg(db=db, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key, collection=collection,
-                   model=model, salt=salt, host=host, port=port, api_key=api_key, archive_root=archive_root, viewer_url=viewer_url,
-                   locator=locator, max_upload_mb=max_upload_mb, lock_wait_s=lock_wait, device=device,
-                   threads=threads)
     try:
-        cfg.validate()
+        cfg = ServeCfg(db=db, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key, collection=collection,
+                       model=model, salt=salt, host=host, port=port, api_key=api_key, archive_root=archive_root,
+                       viewer_url=viewer_url, locator=locator, max_upload_mb=max_upload_mb, lock_wait_s=lock_wait,
+                       device=device, threads=threads)
         typer.echo(f"mri-search serve: http://{'[' + host + ']' if ':' in host else host}:{port}/"
                    + ("?api_key=..." if api_key else ""), err=True)
         run_serve(cfg)

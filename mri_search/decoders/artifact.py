@@ -18,13 +18,10 @@ from torch import nn
 
 from ..configs import build_config
 from ..preprocess import PreprocessConfig
-from .config import DecoderCfg, FitCfg
+from .config import CONFIG_NAME, FORMAT_VERSION, WEIGHTS_NAME, DecoderCfg, FitCfg, read_meta
 from .nets import build_net, trainable_state
 from .structures import StructureSet
 
-FORMAT_VERSION = 1
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "decoder.safetensors"
 
 
 @dataclass
@@ -87,15 +84,7 @@ def load_decoder(folder: str | os.PathLike, model: str | os.PathLike | None = No
     from ..model.vision import VisionEncoder
 
     folder = Path(folder)
-    path = folder / CONFIG_NAME
-    if not path.is_file():
-        raise ValueError(f"{folder} is not a decoder folder (no {CONFIG_NAME}); pass the --out of a train command")
-    try:
-        meta = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not valid JSON ({exc})") from None
-    if meta.get("format_version", 0) > FORMAT_VERSION or "decoder" not in meta:
-        raise ValueError(f"{path} is not a decoder config this version can read")
+    meta = read_meta(folder)
     cfg = build_config(DecoderCfg, meta["decoder"], "decoder config")
     pre = PreprocessConfig.from_dict(meta["preprocess"])
     structures = StructureSet.from_dict(meta["structures"]) if meta.get("structures") else None

@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass
 
+from ..artifact_folder import read_config
+
+FORMAT_VERSION = 1  # newest decoder-folder format this code reads
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "decoder.safetensors"
 TASKS = ("segment", "localize")
 ARCHS = {"segment": ("unetr", "unet"), "localize": ("heatmap", "unet")}  # per task; unet = MONAI UNet from scratch
 ENCODERS = ("trained", "random", "none")  # frozen trained encoder, frozen random one (baseline), none (UNet)
+
+
+def read_meta(folder: str | os.PathLike, hint: str = "pass the --out of a train command") -> dict:
+    """A decoder folder's ``config.json``, checked (``artifact_folder``; torch-free, for checks before a run).
+
+    Raises:
+        ArtifactError (a ValueError): the folder or a file is missing, its config corrupt or of a newer format.
+    """
+    return read_config(folder, "decoder", FORMAT_VERSION, CONFIG_NAME, files=(WEIGHTS_NAME,),
+                       required=("decoder", "preprocess"), hint=hint)
 
 
 @dataclass(frozen=True)

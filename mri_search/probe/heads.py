@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..artifact_folder import read_config
 from .config import ProbeCfg
 
 PROBE_JSON = "probe.json"
@@ -189,13 +190,8 @@ def load_head(folder: str | os.PathLike) -> tuple[ProbeHead, dict]:
     from safetensors.numpy import load_file
 
     folder = Path(folder)
-    if not (folder / PROBE_JSON).is_file() or not (folder / PROBE_WEIGHTS).is_file():
-        raise ValueError(f"{folder} is not a probe folder (no {PROBE_JSON} and {PROBE_WEIGHTS}): pass the --out of "
-                         "`mri-search probe train`")
-    desc = json.loads((folder / PROBE_JSON).read_text())
-    if desc.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"{folder}: probe format {desc.get('format_version')!r}, this version reads "
-                         f"{FORMAT_VERSION}")
+    desc = read_config(folder, "probe", FORMAT_VERSION, PROBE_JSON, files=(PROBE_WEIGHTS,),
+                       required=("kind", "output", "n_layers"), hint="pass the --out of `mri-search probe train`")
     if desc.get("output") not in OUTPUTS:
         raise ValueError(f"{folder}: unknown probe output {desc.get('output')!r}")
     t = load_file(str(folder / PROBE_WEIGHTS))

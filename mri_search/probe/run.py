@@ -86,7 +86,6 @@ def evaluate(data: LabelledSet, cfg: ProbeCfg,
     """
     from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
-    cfg.validate()
     if splits is None:
         splits = patient_splits(data.y, data.groups, cfg.kind, cfg.test_fraction, cfg.folds, cfg.seed)
     # probe problems are small (hundreds of series x hundreds of features): threaded BLAS only spins, and on a
@@ -172,7 +171,6 @@ def run_train(cfg: ProbeCfg, features: str | os.PathLike, labels: str | os.PathL
     Raises:
         ValueError: a bad setting, features or label file (``labels.join_labels``), or too few patients.
     """
-    cfg.validate()
     feats = read_features(features, cfg.feature)
     data = join_labels(feats, labels, cfg.kind)
     ev = evaluate(data, cfg)

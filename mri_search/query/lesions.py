@@ -56,16 +56,10 @@ class LesionFindings:
 
 def check_decoder(decoder: str | Path) -> None:
     """Fail early (``ValueError``) unless ``decoder`` is a saved lesion-localisation decoder folder."""
-    import json
+    from ..decoders.config import read_meta
 
-    path = Path(decoder) / "config.json"
-    if not path.is_file():
-        raise ValueError(f"--lesions {decoder} is not a decoder folder (no config.json): pass the --out of "
-                         "`mri-search localize train`")
-    try:
-        task = json.loads(path.read_text()).get("decoder", {}).get("task")
-    except (json.JSONDecodeError, AttributeError):
-        raise ValueError(f"--lesions {decoder}: {path} is not a decoder config") from None
+    meta = read_meta(decoder, hint="pass the --out of `mri-search localize train` to --lesions")
+    task = meta["decoder"].get("task") if isinstance(meta["decoder"], dict) else None
     if task != "localize":
         raise ValueError(f"--lesions {decoder} is a {task or 'unknown'} decoder; pass a `localize train` folder")
 

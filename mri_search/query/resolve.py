@@ -119,10 +119,10 @@ def _default_identity() -> str | None:
 
 
 def _name_of(folder: Path) -> str:
-    import json
+    from ..model.identity import read_meta
 
     try:
-        return str(json.loads((Path(folder) / "config.json").read_text())["model"].get("name", "?"))
+        return str(read_meta(folder)["model"].get("name", "?"))
     except (OSError, ValueError, KeyError, TypeError):
         return "?"
 

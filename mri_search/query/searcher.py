@@ -29,6 +29,7 @@ import numpy as np
 from ..ingest.records import SeriesRecord
 from ..ingest.salt import salt_for
 from ..store import IMAGE, REPORT, Hit, VectorStore, open_store, salt_check
+from ..store.fields import FIELD_NAMES
 from .filters import QueryFilters
 from .grouping import group_field, grouped_search
 from .resolve import pick_collection, resolve_model
@@ -77,16 +78,11 @@ class QueryHit:
 
     @classmethod
     def from_hit(cls, rank: int, hit) -> "QueryHit":
-        """From a store ``Hit``."""
+        """From a store ``Hit``: the payload fields this class names (``store.fields``) as strings ("" when absent)."""
         p = hit.payload
         report = p.get("report") or {}
-        return cls(rank=rank, score=float(hit.score), id=hit.id, series_key=str(p.get("series_key") or ""),
-                   study_key=str(p.get("study_key") or ""), sequence=str(p.get("sequence") or ""),
-                   plane=str(p.get("plane") or ""), body_part=str(p.get("body_part") or ""),
-                   manufacturer=str(p.get("manufacturer") or ""),
-                   series_description=str(p.get("series_description") or ""),
-                   impression=shorten(str(report.get("impression") or ""), IMPRESSION_CHARS),
-                   path=str(p.get("path") or ""), payload=dict(p))
+        return cls(rank=rank, score=float(hit.score), id=hit.id, **{k: str(p.get(k) or "") for k in _FROM_PAYLOAD},
+                   impression=shorten(str(report.get("impression") or ""), IMPRESSION_CHARS), payload=dict(p))
 
     def to_dict(self, with_payload: bool = False) -> dict:
         """JSON-ready dict (the payload only on request: it holds the whole report, and copying it costs more than
@@ -94,6 +90,10 @@ class QueryHit:
         if with_payload:
             return asdict(self)
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "payload"}
+
+
+# the QueryHit fields read straight from the payload (text fields of the same name)
+_FROM_PAYLOAD = tuple(f.name for f in fields(QueryHit) if f.name in FIELD_NAMES)
 
 
 def shorten(text: str, width: int) -> str:
@@ -349,11 +349,10 @@ class Searcher:
         """The model's ``PreprocessConfig`` (thumbnails show what the model saw)."""
         if self._loaded is not None:
             return self._loaded.preprocess
-        import json
-
+        from ..model.identity import read_meta
         from ..preprocess import PreprocessConfig
 
-        return PreprocessConfig.from_dict(json.loads((self.model_dir / "config.json").read_text())["preprocess"])
+        return PreprocessConfig.from_dict(read_meta(self.model_dir)["preprocess"])
 
     # --- plumbing --------------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..configs import build_config
 from ..ingest.phi import hash_id
+from .fields import FIELDS
 
 LAYOUT_VERSION = 1  # bumped when the point layout (vector names, payload fields) changes incompatibly
 IMAGE = "image"  # named vector: the series' volume embedding
@@ -22,16 +23,9 @@ REPORT = "report"  # named vector: the study report's embedding (absent when the
 VECTORS = (IMAGE, REPORT)
 DISTANCE = "cosine"  # both vectors are L2-normalised by the model
 
-# Payload fields that queries filter by, with their index type (keyword, integer, float, bool).
-PAYLOAD_INDEXES: dict[str, str] = {
-    "series_key": "keyword", "study_key": "keyword", "patient_key": "keyword",
-    "sequence": "keyword", "plane": "keyword", "body_part": "keyword", "manufacturer": "keyword",
-    "source": "keyword", "laterality": "keyword",
-    # labels parsed from the report (mri_search.report_labels), nested in the payload
-    "report_labels.region": "keyword", "report_labels.tumour_site": "keyword", "report_labels.tumour": "keyword",
-    "post_contrast": "bool", "fat_suppressed": "bool", "has_report": "bool",
-    "field_strength": "float", "series_number": "integer",
-}
+# Payload fields that queries filter by, with their index type (keyword, integer, float, bool): those the field
+# table marks (fields.FIELDS), nested ones as ``report_labels.region``
+PAYLOAD_INDEXES: dict[str, str] = dict(ix for f in FIELDS for ix in f.indexes())
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 # Namespace of point ids: uuid5(namespace, "<model identity>/<series key>").

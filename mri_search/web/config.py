@@ -35,7 +35,7 @@ class ServeCfg:
     threads: int = 4
     viewer_url: str | None = None  # link hits to the hospital's viewer (query.viewer; needs --keep-uids)
 
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
         """Raise ValueError (one line a user can act on) for options that cannot work."""
         if self.db is not None and self.qdrant_url:
             raise ValueError("give either --db (embedded index folder) or --qdrant-url (server), not both")

@@ -90,7 +90,6 @@ class WebState:
         Raises:
             ValueError: bad options, no collection, no model for it.
         """
-        cfg.validate()
         searcher = Searcher.open(db=cfg.db, url=cfg.qdrant_url, api_key=cfg.qdrant_api_key, lock_wait_s=0.0,
                                  collection=cfg.collection, model=cfg.model, salt=cfg.salt, device=cfg.device,
                                  text_encoder=cfg.text_encoder)

@@ -54,4 +54,4 @@ def test_without_a_wait_the_run_stops_as_busy(query_meets_the_run, archive, mode
     with pytest.raises(StoreBusy, match="is busy"):
         run_index(cfg)
     with pytest.raises(ValueError, match="--lock-wait"):
-        IndexCfg(archive=archive, model=model_dir, lock_wait_s=-1).validate()
+        IndexCfg(archive=archive, model=model_dir, lock_wait_s=-1)

@@ -21,7 +21,7 @@ def test_templates_accepted_and_refused():
     with pytest.raises(ValueError, match="study_uid"):  # both configs check it where they are made
         QueryCfg(text="knee", viewer_url="http://pacs/{x}")
     with pytest.raises(ValueError, match="study_uid"):
-        ServeCfg(viewer_url="ftp://pacs/{study_uid}").validate()
+        ServeCfg(viewer_url="ftp://pacs/{study_uid}")
 
 
 def test_links_need_the_raw_uids_and_are_quoted():

@@ -207,8 +207,8 @@ def test_binding_beyond_loopback_needs_a_key(indexed):
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("10.1.2.3") and not is_loopback("example.org")
     with pytest.raises(ValueError, match="refusing to start without --api-key"):
-        ServeCfg(db=indexed.db, host="0.0.0.0").validate()
-    ServeCfg(db=indexed.db, host="0.0.0.0", api_key=KEY).validate()
+        ServeCfg(db=indexed.db, host="0.0.0.0")
+    ServeCfg(db=indexed.db, host="0.0.0.0", api_key=KEY)
     from typer.testing import CliRunner
 
     from mri_search.cli import app
