@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_write_text
-from .base import Hit, Point, point_of
+from .base import Hit, Point, hit_of, point_of
 from .layout import PAYLOAD_INDEXES, VECTORS, CollectionMeta, StoreBusy, check_name, parse_filter
 
 log = logging.getLogger(__name__)
@@ -144,15 +144,16 @@ class EdgeCollection:
         return [by_id[i] for i in map(str, ids) if i in by_id]
 
     def search(self, vector: Sequence[float], using: str = "image", top_k: int = 10, filter: dict | None = None,
-               exact: bool = False, hnsw_ef: int | None = None, fields: Sequence[str] | None = None) -> list[Hit]:
+               exact: bool = False, hnsw_ef: int | None = None, fields: Sequence[str] | None = None,
+               with_vectors: bool = False) -> list[Hit]:
         q = _qe()
         params = q.SearchParams(exact=True) if exact else q.SearchParams(hnsw_ef=int(hnsw_ef)) if hnsw_ef else None
         req = q.QueryRequest(limit=int(top_k), query=q.Query.Nearest([float(x) for x in vector], using=using),
                              filter=_edge_filter(filter), with_payload=True if fields is None else list(fields),
-                             with_vector=False, params=params)
+                             with_vector=bool(with_vectors), params=params)
         with self._engine():
             found = self.shard.query(req)
-        return [Hit(id=str(p.id), score=float(p.score), payload=dict(p.payload or {})) for p in found]
+        return [hit_of(p, with_vectors) for p in found]
 
     def count(self, filter: dict | None = None) -> int:
         with self._engine():
