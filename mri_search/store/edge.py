@@ -83,6 +83,7 @@ class EdgeCollection:
         self.meta = meta
         self.folder = folder
         self._lock = _acquire(folder, lock_wait_s)
+        self._wrote = False  # anything changed since the open (close flushes then only)
         try:
             from .space import check_open
 
@@ -118,6 +119,7 @@ class EdgeCollection:
         if not points:
             return
         q = _qe()
+        self._wrote = True
         with self._engine():
             self.shard.update(q.UpdateOperation.upsert_points(
                 [q.Point(p.id, {k: v if isinstance(v, list) else [float(x) for x in v] for k, v in p.vectors.items()},
@@ -126,6 +128,7 @@ class EdgeCollection:
     def delete(self, ids: Sequence[str]) -> None:
         if not ids:
             return
+        self._wrote = True
         with self._engine():
             self.shard.update(_qe().UpdateOperation.delete_points(list(ids)))
 
@@ -172,6 +175,7 @@ class EdgeCollection:
                 return
 
     def optimize(self) -> None:
+        self._wrote = True
         with self._engine():
             self.shard.optimize()
 
@@ -191,14 +195,24 @@ class EdgeCollection:
             from .integrity import StoreDamaged
 
             detail = " ".join(str(exc).split())[:300]
+            if "No space left on device" in detail:  # a flush or a file the engine writes with write(2)
+                from .space import free_bytes
+
+                raise ValueError(f"the disk holding the index at {self.folder.parent} is full "
+                                 f"({free_bytes(self.folder) / 1024**2:.0f} MB free; the engine says: {detail}); "
+                                 "free some space and try again") from None
             raise StoreDamaged(f"the index at {self.folder.parent} is damaged (the engine says: {detail}); index "
                                "its archive again into a new --db") from None
 
     def close(self) -> None:
-        """Flush, close the shard and release the lock (idempotent)."""
+        """Flush what this process wrote, close the shard and release the lock (idempotent). A collection only
+        read is not flushed: its flush rewrites the segments' state files, which fails on a full disk (measured:
+        a query whose disk filled up after its open died with "No space left on device" in this flush)."""
         if self.shard is not None:
             try:
-                self.shard.flush()
+                if self._wrote:
+                    with self._engine():
+                        self.shard.flush()
                 self.shard.close()
             finally:
                 self.shard = None
