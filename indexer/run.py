@@ -226,18 +226,15 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
     failures: list[Skip] = []
     indexed = 0
     batches = None
-    writer = _open(cfg).start() if store is None and not cfg.qdrant_url else None  # boots while the model loads
-    try:
-        if todo:
-            from mri_search.embed import embed_series
-            from mri_search.model import load_model
+    if todo:
+        from mri_search.embed import embed_series
+        from mri_search.model import load_model
 
-            loaded = load_model(cfg.model, device=cfg.device)
-            batches = embed_series(loaded, todo, scan.reports, batch_size=cfg.batch_size, workers=cfg.workers)
-    except BaseException:
-        if writer is not None:
-            writer.close()
-        raise
+        loaded = load_model(cfg.model, device=cfg.device)
+        batches = embed_series(loaded, todo, scan.reports, batch_size=cfg.batch_size, workers=cfg.workers)
+    # the embedded engine's child boots while the workers read the first batch (started after their fork, so that
+    # they hold no end of its connection)
+    writer = _open(cfg).start() if store is None and not cfg.qdrant_url else None
     t_embed = time.perf_counter()
     with _store(cfg, store, writer) as st:
         col = ensure_collection(st, name, meta)  # again: the store was closed while the workers started

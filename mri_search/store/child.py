@@ -11,8 +11,9 @@ moment loses only the call in flight, as before. ``read_meta`` and the listings 
 the parent: they never touch the engine.
 
 The child is ``python -m mri_search.store.child``, started on the first engine call (or by ``start()``, to let it
-boot while the caller does something else); it ignores SIGINT (Ctrl-C reaches the parent, which closes it), and
-closes its store and exits when the parent closes it or dies.
+boot while the caller does something else; after forking any workers, so that no other process holds this end of
+its connection); it ignores SIGINT (Ctrl-C reaches the parent, which closes it), and closes its store and exits
+when the parent closes it, hangs up or dies.
 """
 
 from __future__ import annotations
