@@ -26,8 +26,6 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import numpy as np
-
 from ..atomic import atomic_write_text
 from .base import Hit, Point, point_of
 from .layout import PAYLOAD_INDEXES, VECTORS, CollectionMeta, StoreBusy, check_name, parse_filter
@@ -62,6 +60,8 @@ def _edge_condition(cond):
     if kind == "value":
         # qdrant-edge-py 0.9.0 reads a Python bool as the integer 0/1 (bool is an int subclass), which matches
         # no boolean payload value; numpy's bool is not an int and arrives as a boolean
+        import numpy as np  # here: the index run's engine child (store.child) boots without numpy, 0.16 s sooner
+
         return q.FieldCondition(key, match=q.MatchValue(np.bool_(v) if isinstance(v, bool) else v))
     if kind == "any":
         return q.FieldCondition(key, match=q.MatchAny(v))
