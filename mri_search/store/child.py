@@ -205,9 +205,10 @@ class ChildCollection:
         return self._call("retrieve", list(ids), with_vectors) if ids else []
 
     def search(self, vector: Sequence[float], using: str = "image", top_k: int = 10, filter: dict | None = None,
-               exact: bool = False, hnsw_ef: int | None = None, fields: Sequence[str] | None = None) -> list[Hit]:
+               exact: bool = False, hnsw_ef: int | None = None, fields: Sequence[str] | None = None,
+               with_vectors: bool = False) -> list[Hit]:
         return self._call("search", [float(x) for x in vector], using, top_k, filter, exact, hnsw_ef,
-                          None if fields is None else list(fields))
+                          None if fields is None else list(fields), with_vectors)
 
     def count(self, filter: dict | None = None) -> int:
         return self._call("count", filter)

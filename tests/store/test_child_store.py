@@ -63,8 +63,10 @@ def test_child_store_answers_as_the_embedded_store(tmp_path):
                       "scroll": [(p.id, p.payload, p.vectors) for p in col.scroll(with_vectors=True, batch=9)],
                       "retrieve": col.retrieve([pts[3].id, NO_SUCH_ID, pts[1].id], True),
                       "existing": col.existing_ids([pts[0].id, NO_SUCH_ID]),
-                      "hits": [(h.id, round(h.score, 5), h.payload) for h in col.search(q, top_k=5, exact=True)]}
+                      "hits": [(h.id, round(h.score, 5), h.payload) for h in col.search(q, top_k=5, exact=True)],
+                      "with_vectors": col.search(q, top_k=3, exact=True, with_vectors=True)}
         assert out["child"] == out["edge"] and out["edge"]["count"] == 40
+        assert all(set(h.vectors) >= {"image"} for h in out["child"]["with_vectors"])
         assert child.list_collections() == ["c"] and child.read_meta("c") == META
         cols["child"].delete([pts[0].id])
         assert cols["child"].count() == 39
