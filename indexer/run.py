@@ -14,7 +14,8 @@ The run, in order:
    (every series of this archive slice that is in it, each once, sorted by id; atomically).
 5. Failures (scan and embedding) go to a tab-separated error report; the summary counts them. An embedded index
    checks free disk space before the run and before each batch (``indexer.space``): a full disk stops the run with
-   one line, never the engine's SIGBUS.
+   one line, never the engine's SIGBUS; and its engine runs in a child process (``mri_search.store.child``), so that
+   a disk filled between two checks kills only that child, and the run stops with one line too (``EngineDied``).
 6. The locator (``mri_search.store.locator``) records where each series of this shard really is, on this machine
    only: stored paths, error lines and log lines show identifier values in paths as salted tokens
    (``mri_search.ingest.path_ids``) unless ``keep_phi``.
@@ -40,6 +41,7 @@ from mri_search.store import (
     CollectionMeta, Point, VectorStore, collection_name, default_db_dir, default_home, ensure_collection,
     open_store, point_id, salt_check,
 )
+from mri_search.store.child import ChildStore
 from mri_search.store.integrity import damaged_points
 from mri_search.store.locator import Locator, locator_path
 from mri_search.store.points import batch_points
@@ -141,13 +143,22 @@ def _register_model(folder: Path, model_id: str, config: dict) -> None:
         log.warning("model folder not recorded in the registry (%s); queries will need --model %s", exc, folder)
 
 
+def _open(cfg: IndexCfg) -> VectorStore:
+    """The store ``cfg`` names: a server, or the embedded index owned by a child process (``store.child``: an
+    engine fault on a full disk kills the child, and this process says so in one line)."""
+    if cfg.qdrant_url:
+        return open_store(cfg.db, cfg.qdrant_url, cfg.api_key, lock_wait_s=cfg.lock_wait_s)
+    return ChildStore(cfg.db if cfg.db is not None else default_db_dir(), lock_wait_s=cfg.lock_wait_s)
+
+
 @contextlib.contextmanager
-def _store(cfg: IndexCfg, given: VectorStore | None) -> Iterator[VectorStore]:
-    """The caller's store (left open), or one opened from ``cfg`` and closed on exit (locks released)."""
+def _store(cfg: IndexCfg, given: VectorStore | None, opened: VectorStore | None = None) -> Iterator[VectorStore]:
+    """The caller's store (left open), or ``opened`` (else one opened from ``cfg``), closed on exit (locks
+    released)."""
     if given is not None:
         yield given
         return
-    store = open_store(cfg.db, cfg.qdrant_url, cfg.api_key, lock_wait_s=cfg.lock_wait_s)
+    store = opened if opened is not None else _open(cfg)
     try:
         yield store
     finally:
@@ -221,8 +232,11 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
 
         loaded = load_model(cfg.model, device=cfg.device, meta=config)
         batches = embed_series(loaded, todo, scan.reports, batch_size=cfg.batch_size, workers=cfg.workers)
+    # the embedded engine's child boots while the workers read the first batch (started after their fork, so that
+    # they hold no end of its connection)
+    writer = _open(cfg).start() if store is None and not cfg.qdrant_url else None
     t_embed = time.perf_counter()
-    with _store(cfg, store) as st:
+    with _store(cfg, store, writer) as st:
         col = ensure_collection(st, name, meta)  # again: the store was closed while the workers started
         if batches is not None:
             indexed = _write_batches(batches, col, meta.model_id, scan.reports, cfg, len(todo), failures, shown,

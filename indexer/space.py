@@ -3,7 +3,8 @@
 The embedded engine maps its files into memory and grows them by writing through the mapping: on a full disk that
 write is a SIGBUS, which kills the process with no message (rc 135, measured on a 20 MB tmpfs) and cannot be caught.
 So the run stops before it gets there, with one line: what was written, what is needed, and that the same command
-resumes.
+resumes. (A disk filled by another process between two checks still faults the engine: ``mri_search.store.child``
+holds it in a child process during the run, so that the fault is one line too.)
 
 What is needed: for a new collection ``RESERVE_BYTES``, the engine's own files (one with this layout's payload
 indexes mapped 252 MB, of which 90 MB were written, for 8 series on tmpfs); once they exist ``GROW_BYTES`` of

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..ingest.records import SeriesRecord
 from ..ingest.salt import salt_for
-from ..store import IMAGE, REPORT, Hit, VectorStore, open_store, salt_check
+from ..store import IMAGE, REPORT, Hit, Point, VectorStore, open_store, salt_check
 from ..store.fields import FIELD_NAMES
 from .filters import QueryFilters
 from .grouping import group_field, grouped_search
@@ -266,12 +266,13 @@ class Searcher:
         ef = HARD_EF if hard else HNSW_EF
         t0 = time.perf_counter()
 
-        def search(limit: int, fields: list[str] | None = None):
-            return col.search(v, using=using, top_k=limit, filter=flt, exact=exact, hnsw_ef=ef, fields=fields)
+        def search(limit: int, fields: list[str] | None = None, with_vectors: bool = False):
+            return col.search(v, using=using, top_k=limit, filter=flt, exact=exact, hnsw_ef=ef, fields=fields,
+                              with_vectors=with_vectors)
 
-        if field_ is None:
-            hits = search(int(top_k))
-            stored = col.retrieve([h.id for h in hits], with_vectors=True)  # read back for the damage check
+        if field_ is None:  # the hits come with their stored vectors, for the damage check
+            hits = search(int(top_k), with_vectors=True)
+            stored = [Point(id=h.id, vectors=h.vectors, payload=h.payload) for h in hits]
         else:  # over-fetch with the group key only, then the whole points of the hits kept (one read)
             kept = grouped_search(lambda n: search(n, [field_]), int(top_k), field_)
             stored = col.retrieve([h.id for h in kept], with_vectors=True)

@@ -33,12 +33,20 @@ class Hit:
     id: str
     score: float  # cosine similarity
     payload: dict
+    vectors: dict[str, list[float]] = field(default_factory=dict)  # the point's named vectors, when asked for
 
 
 def point_of(record, with_vectors: bool) -> Point:
     """A ``Point`` from an engine's record (Qdrant Edge's ``Record`` and qdrant-client's have the same fields)."""
     vec = record.vector if with_vectors and isinstance(record.vector, dict) else {}
     return Point(id=str(record.id), vectors={k: list(v) for k, v in vec.items()}, payload=dict(record.payload or {}))
+
+
+def hit_of(scored, with_vectors: bool) -> Hit:
+    """A ``Hit`` from an engine's scored point (Qdrant Edge's and qdrant-client's have the same fields)."""
+    vec = scored.vector if with_vectors and isinstance(scored.vector, dict) else {}
+    return Hit(id=str(scored.id), score=float(scored.score), payload=dict(scored.payload or {}),
+               vectors={k: list(v) for k, v in vec.items()})
 
 
 class Collection(Protocol):
@@ -60,11 +68,13 @@ class Collection(Protocol):
         """Points by id (missing ids are left out), payload always, vectors on request."""
 
     def search(self, vector: Sequence[float], using: str = "image", top_k: int = 10, filter: dict | None = None,
-               exact: bool = False, hnsw_ef: int | None = None, fields: Sequence[str] | None = None) -> list[Hit]:
+               exact: bool = False, hnsw_ef: int | None = None, fields: Sequence[str] | None = None,
+               with_vectors: bool = False) -> list[Hit]:
         """Nearest points to ``vector`` by the named vector ``using``, best first, among those matching ``filter``
         (the neutral form of ``layout.parse_filter``). ``exact`` bypasses the HNSW index; ``hnsw_ef`` widens its
         search beam (None: the engine's default); ``fields`` limits the payloads returned to those keys (None:
-        all; a payload holds the report text, so many hits cost more than the search)."""
+        all; a payload holds the report text, so many hits cost more than the search); ``with_vectors`` returns
+        each hit's named vectors with it (``Hit.vectors``)."""
 
     def count(self, filter: dict | None = None) -> int:
         """Number of points (matching ``filter``)."""

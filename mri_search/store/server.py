@@ -13,7 +13,7 @@ import logging
 import warnings
 from collections.abc import Iterator, Sequence
 
-from .base import Hit, Point, point_of
+from .base import Hit, Point, hit_of, point_of
 from .layout import PAYLOAD_INDEXES, VECTORS, CollectionMeta, check_name, parse_filter
 
 log = logging.getLogger(__name__)
@@ -87,15 +87,16 @@ class ServerCollection:
         return [by_id[i] for i in map(str, ids) if i in by_id]
 
     def search(self, vector: Sequence[float], using: str = "image", top_k: int = 10, filter: dict | None = None,
-               exact: bool = False, hnsw_ef: int | None = None, fields: Sequence[str] | None = None) -> list[Hit]:
+               exact: bool = False, hnsw_ef: int | None = None, fields: Sequence[str] | None = None,
+               with_vectors: bool = False) -> list[Hit]:
         m = _models()
         params = m.SearchParams(exact=True) if exact else m.SearchParams(hnsw_ef=int(hnsw_ef)) if hnsw_ef else None
         with _quiet_local():
             res = self.client.query_points(self.name, query=[float(x) for x in vector], using=using,
                                            limit=int(top_k), query_filter=_server_filter(filter),
                                            with_payload=True if fields is None else list(fields),
-                                           search_params=params)
-        return [Hit(id=str(p.id), score=float(p.score), payload=dict(p.payload or {})) for p in res.points]
+                                           with_vectors=bool(with_vectors), search_params=params)
+        return [hit_of(p, with_vectors) for p in res.points]
 
     def count(self, filter: dict | None = None) -> int:
         return int(self.client.count(self.name, count_filter=_server_filter(filter), exact=True).count)

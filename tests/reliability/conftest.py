@@ -11,7 +11,7 @@ from mri_search.preprocess import PreprocessConfig
 from mri_search.synth.archive import run_synth
 from mri_search.synth.config import SynthConfig
 
-from .hostile import dicom_slice
+from .hostile import deflate_bomb, dicom_slice, huge_nifti_header
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +39,15 @@ def model_dir(tmp_path_factory):
     torch.manual_seed(0)
     return save_model(build_model(get_preset("vit-tiny-test")).eval(), tmp_path_factory.mktemp("model") / "m",
                       PreprocessConfig(spacing_mm=(8.0, 8.0, 8.0), size=(32, 32, 32)))
+
+
+@pytest.fixture(scope="session")
+def bomb(tmp_path_factory) -> Path:
+    """A deflate bomb (inflating to 600 MB) alone in a folder; built once, it takes seconds."""
+    return deflate_bomb(tmp_path_factory.mktemp("bomb") / "x.dcm", inflated_bytes=600 * 1024**2)
+
+
+@pytest.fixture(scope="session")
+def huge_nifti(tmp_path_factory) -> Path:
+    """A ``.nii.gz`` of 2048 x 2048 x 256 voxels (2 GiB once loaded) alone in a folder; built once."""
+    return huge_nifti_header(tmp_path_factory.mktemp("huge") / "huge.nii.gz")

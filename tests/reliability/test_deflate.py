@@ -13,7 +13,7 @@ import pydicom
 
 from mri_search.ingest.archive import load_series, scan_archive
 
-from .hostile import PEAK, deflate_bomb, deflated_series
+from .hostile import PEAK, deflated_series
 
 RSS_LIMIT_MB = 2048
 
@@ -30,9 +30,7 @@ def test_legitimate_deflated_series_reads(tmp_path):
     assert vol.shape == want.shape and np.array_equal(vol, want)
 
 
-def test_deflate_bomb_is_refused_for_that_reason_with_bounded_memory(tmp_path):
-    (tmp_path / "bomb").mkdir()
-    bomb = deflate_bomb(tmp_path / "bomb" / "x.dcm", inflated_bytes=600 * 1024**2)
+def test_deflate_bomb_is_refused_for_that_reason_with_bounded_memory(bomb):
     assert bomb.stat().st_size < 2 * 1024**2
     code = (PEAK + "import json, sys; from mri_search.ingest.archive import scan_archive; "
             "r = scan_archive(__import__('pathlib').Path(sys.argv[1])); "

@@ -11,7 +11,7 @@ import sys
 from mri_search.ingest.archive import scan_archive
 from mri_search.ingest.config import ScanOptions
 
-from .hostile import PEAK, dicom_slice, huge_nifti_header, lying_niigz, tiny_spacing_nifti
+from .hostile import PEAK, dicom_slice, lying_niigz, tiny_spacing_nifti
 
 
 def _failed(result) -> list[str]:
@@ -28,13 +28,13 @@ def test_niigz_lying_by_a_multiple_of_2_32_is_refused(tmp_path):
     assert loose.series == [] and "lying .nii.gz" in _failed(loose)[0]
 
 
-def test_voxel_cap_refuses_from_the_header_with_bounded_memory(tmp_path):
-    huge_nifti_header(tmp_path / "huge.nii.gz")
+def test_voxel_cap_refuses_from_the_header_with_bounded_memory(huge_nifti):
     code = (PEAK + "import json, sys, pathlib; from mri_search.ingest.archive import scan_archive; "
             "r = scan_archive(pathlib.Path(sys.argv[1])); "
             "print(json.dumps({'series': len(r.series), 'failed': [s.reason for s in r.skipped], "
             "'rss_mb': peak_mb()}))")
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    out = subprocess.run([sys.executable, "-c", code, str(huge_nifti.parent)], capture_output=True, text=True,
+                         timeout=300)
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
     assert got["series"] == 0 and len(got["failed"]) == 1 and "max_voxels" in got["failed"][0]

@@ -96,6 +96,13 @@ def test_both_backends_answer_alike(stores):
     for col in cols.values():
         best = col.search(target.vectors["image"], top_k=1)[0]
         assert best.id == target.id and best.score == pytest.approx(1.0, abs=1e-5)
+        assert best.vectors == {}  # vectors only when asked for
+        # with_vectors: each hit carries the stored named vectors (the Searcher's damage check reads them)
+        by_id = {p.id: p for p in pts}
+        for h in col.search(target.vectors["image"], top_k=5, with_vectors=True):
+            assert set(h.vectors) == set(by_id[h.id].vectors)
+            for name, v in h.vectors.items():
+                np.testing.assert_allclose(v, by_id[h.id].vectors[name], atol=1e-5)
 
 
 def test_negated_filters_answer_alike(stores):
