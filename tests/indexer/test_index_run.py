@@ -134,13 +134,18 @@ def test_four_shards_into_one_store_equal_one_unsharded_run(indexed, archive, mo
         everything = all_points(edge.open_collection(es.collection))
     db = tmp_path / "sharded"
     seen: set = set()
+    sizes = []
     for k in range(4):  # four machines' runs, one after the other into one embedded store
         s = run_index(cfg_for(archive, model_dir, tmp_path, db=db, shard=(k, 4), errors=tmp_path / f"e{k}.tsv"))
-        assert s.present == 0 and s.failed == 0 and s.indexed > 0
+        assert s.present == 0 and s.failed == 0
         with EdgeStore(db) as edge:
             now = set(all_points(edge.open_collection(s.collection)))
         assert len(now - seen) == s.indexed and seen <= now  # each shard adds its own series, disjoint
         seen = now
+        sizes.append(s.indexed)
+    # series keys hash with the installation's (random) salt, so which shard a series lands in varies per run: one
+    # of ~15 series' shards can be empty by chance, but the work is spread
+    assert sum(sizes) == len(everything) and sum(n > 0 for n in sizes) >= 2
     with EdgeStore(db) as edge:
         sharded = all_points(edge.open_collection(es.collection))
     assert set(sharded) == set(everything)
