@@ -68,19 +68,12 @@ def test_a_disk_filled_after_indexing_gives_one_line_for_query_and_index(small_f
     index = ["index", str(archive), "--db", str(db), "--model", str(model_dir), "--workers", "0", "--no-progress"]
     query = ["query", "knee", "--db", str(db), "--model", str(model_dir), "--text-encoder", "torch", "-k", "2"]
     assert runner.invoke(app, index).exit_code == 0
-    ballast = small_fs / "ballast"
-    with open(ballast, "wb") as f:  # every byte left
-        try:
-            while True:
-                f.write(bytes(1 << 20))
-                f.flush()
-        except OSError:
-            pass
+    _fill(small_fs)
     for cmd in (query, index):
         res = runner.invoke(app, cmd)
         assert res.exit_code == 2 and "is full" in res.output and "free some space" in res.output, res.output
         assert len(res.output.strip().splitlines()) == 1
-    ballast.unlink()
+    (small_fs / "ballast").unlink()
     res = runner.invoke(app, query)
     assert res.exit_code == 0 and len(res.stdout.strip().splitlines()) == 4, res.output  # header, rule, 2 hits
 
