@@ -128,6 +128,21 @@ def build(db: Path, meta: CollectionMeta, base: Base, reps: Replicas, quantizati
             "index_build_s": round(optimize_s, 1)}
 
 
+def _built(db: Path, meta: CollectionMeta, base: Base, reps: Replicas, quantization: str) -> dict:
+    """``build``'s timings, the index built once: a folder left by an earlier run (``--db-dir``, its ``built.json``
+    written after the build) is used again, since the replicas are seeded; a half-built one is built afresh."""
+    done = db / "built.json"
+    if done.is_file():
+        earlier = json.loads(done.read_text())
+        if earlier.pop("model_id", None) == meta.model_id:
+            log.info("using the index built earlier in %s", db)
+            return {**earlier, "reused": True}
+    shutil.rmtree(db, ignore_errors=True)
+    built = build(db, meta, base, reps, quantization)
+    done.write_text(json.dumps({**built, "model_id": meta.model_id}) + "\n")
+    return built
+
+
 def _create_shard(path: Path, dim: int, quantization: str) -> None:
     """The shard ``EdgeStore`` would create, with int8 scalar quantisation of both vectors when asked."""
     import qdrant_edge as q
@@ -354,8 +369,8 @@ def run(args) -> dict:
             reps = replicate(base, args.n, mode, noise)
             held_out = replicate(base, args.queries, mode, noise, seed=101).image
             for quant in args.quantization:
-                db = tmp / f"db-{mode}-{quant}"
-                built = build(db, meta, base, reps, quant)
+                db = (args.db_dir or tmp) / f"db-{mode}-{quant}-{args.n}"
+                built = _built(db, meta, base, reps, quant)
                 if not text_enc:
                     text_enc, text_q = _encode_texts(db, texts)
                 plan = Plan(kinds(base), sm.methods(args.ef, args.candidates, args.oversampling, quant == "int8"),
@@ -379,7 +394,7 @@ def run(args) -> dict:
                     from .cold_start import cold_start
 
                     cold = cold_start(db, tmp / "home", PHRASES[0], args.cold_runs, False)
-                if not args.keep:
+                if not args.keep and args.db_dir is None:
                     shutil.rmtree(db, ignore_errors=True)
     finally:
         if args.keep:
@@ -462,6 +477,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workers", type=int, default=2, help="reader processes while embedding the base series")
     ap.add_argument("--tmp", type=Path, help="folder for the indexes (default: the system's temp folder)")
     ap.add_argument("--keep", action="store_true", help="keep the indexes")
+    ap.add_argument("--db-dir", type=Path, help="build the indexes here and keep them; a later run with the same "
+                    "--n, --replicate and --quantization measures them again without building (1M: hours)")
     ap.add_argument("--json", type=Path, help="write every figure as JSON here")
     ap.add_argument("--markdown", type=Path, help="write the tables as Markdown here")
     args = ap.parse_args(argv)
