@@ -98,7 +98,7 @@ def run_embed(cfg: EmbedCfg) -> EmbedSummary:
     salt = resolve_salt(cfg.salt)
     config = read_meta(cfg.model)  # the model folder's config.json, read once for the run
     meta = _model_meta(cfg.model, salt, config)
-    scan = scan_archive(cfg.archive, ScanOptions(salt=salt, include_phi=cfg.keep_phi))
+    scan = scan_archive(cfg.archive, ScanOptions(salt=salt, include_phi=cfg.keep_phi, workers=max(1, cfg.workers)))
     loaded = load_model(cfg.model, device=cfg.device, meta=config)
     vision = loaded.model.cfg.vision
     info = FeaturesInfo(hidden=vision.hidden_size, n_tokens=loaded.model.visual.num_patches,

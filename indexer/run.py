@@ -189,7 +189,7 @@ def run_index(cfg: IndexCfg, store: VectorStore | None = None) -> IndexSummary:
     salt = _choose_salt(cfg, store, name)
     meta = dataclasses.replace(meta, salt_check=salt_check(salt))
     location = store.location if store is not None else (cfg.qdrant_url or str(cfg.db or default_db_dir()))
-    options = ScanOptions(salt=salt, include_phi=cfg.keep_phi, keep_uids=cfg.keep_uids)
+    options = ScanOptions(salt=salt, include_phi=cfg.keep_phi, keep_uids=cfg.keep_uids, workers=max(1, cfg.workers))
     source = open_source(cfg, options, location, name)
     scan = source.scan
     log.info("archive read: %s", source.how)

@@ -34,3 +34,8 @@ def test_bad_input_is_a_clean_error(tmp_path):
 def test_inspect_missing_archive_is_a_clean_error(tmp_path):
     res = runner.invoke(app, ["inspect", str(tmp_path / "nope")])
     assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_inspect_refuses_no_header_workers(tmp_path):
+    res = runner.invoke(app, ["inspect", str(tmp_path), "--workers", "0"])
+    assert res.exit_code == 2 and "--workers must be 1 or more" in res.output and "Traceback" not in res.output

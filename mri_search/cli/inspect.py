@@ -21,14 +21,18 @@ def inspect(
         help="Keep raw patient identifiers in the output (off by default: only salted hashes leave).")] = False,
     since: SinceOpt = None,
     reports: ReportsOpt = None,
+    workers: Annotated[int, typer.Option(
+        help="Processes reading DICOM headers (a folder or zip of many files; 1: this process).")] = 2,
 ) -> None:
     """List what an index run would take: one line per series, then every skipped or failed file with its reason."""
     from ..ingest.archive import attach_report_table, inspect_lines, scan_archive, write_error_report
     from ..ingest.config import ScanOptions
     from ..ingest.dicomweb import DicomwebCfg, normalise_date, parse_source, scan_dicomweb
 
+    if workers < 1:
+        _fail("--workers must be 1 or more")
     try:
-        options = ScanOptions(salt=salt, include_phi=include_phi)
+        options = ScanOptions(salt=salt, include_phi=include_phi, workers=workers)
         url = parse_source(archive)
         if url:
             result = scan_dicomweb(DicomwebCfg(url=url, since=normalise_date(since) if since else ""), options)

@@ -26,7 +26,8 @@ ReportsOpt = Annotated[Optional[Path], typer.Option(
          "or StudyInstanceUID column; its reports join the studies they name.")]
 ModelOpt = Annotated[Optional[Path], typer.Option(
     help="Model folder (save_model format). Default: the model shipped with mri-search.")]
-WorkersOpt = Annotated[int, typer.Option(help="Worker processes reading and preprocessing series.")]
+WorkersOpt = Annotated[int, typer.Option(
+    help="Worker processes reading DICOM headers, then reading and preprocessing series (0: this process).")]
 KeepPhiOpt = Annotated[bool, typer.Option(
     help="Store raw patient identifiers (names, IDs, dates, UIDs) and raw file paths in the output; off by "
          "default (paths then show identifier values as salted tokens such as PAT-3f9c1a2b).")]

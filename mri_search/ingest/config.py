@@ -25,10 +25,13 @@ class ScanOptions:
     # voxels of one series above this (2^28: 512 MiB of float16, 1 GiB of float32): refused from its header, before
     # any pixel is read or decompressed
     max_voxels: int = 2**28
-    workers: int = 1  # header-reading worker processes
+    # header-reading processes (DICOM of a folder or zip, from dicom.PARALLEL_MIN_FILES files; 1: this process)
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if not self.salt:
             from .salt import installation_salt
 
             object.__setattr__(self, "salt", installation_salt())
+        if self.workers < 1:
+            raise ValueError(f"ScanOptions.workers must be 1 or more, got {self.workers}")

@@ -169,25 +169,19 @@ def scan_dicom(refs: list[FileRef], options: ScanOptions,
     skips: list[Skip] = []
     by_series: dict[str, list[DicomHeader]] = defaultdict(list)
     issues: dict[str, list[tuple[FileRef, HeaderProblem]]] = defaultdict(list)
-    if read is None:
-        def read(ref: FileRef) -> DicomHeader:
-            return read_header(ref, options.max_matrix, options.max_slices, options.include_phi,
-                               options.max_voxels)
-    for ref in refs:
-        try:
-            header = read(ref)
-        except HeaderProblem as p:
-            if p.series_uid:
-                issues[p.series_uid].append((ref, p))
+    outcomes = (_read_serial(refs, read or _default_reader(options)) if read is not None
+                or not _parallel(refs, options) else _read_parallel(refs, options))
+    for ref, header in outcomes:
+        if isinstance(header, HeaderProblem):
+            if header.series_uid:
+                issues[header.series_uid].append((ref, header))
             else:
-                skips.append(Skip(path=ref.display, reason=p.reason, level=p.level, path_ids=p.path_ids))
-            continue
-        except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the scan
-            log.debug("header of %s", ref.display, exc_info=True)
-            skips.append(Skip(path=ref.display, reason=f"unreadable DICOM header ({type(exc).__name__})",
-                              level="failed"))
-            continue
-        by_series[header.series_uid].append(header)
+                skips.append(Skip(path=ref.display, reason=header.reason, level=header.level,
+                                  path_ids=header.path_ids))
+        elif isinstance(header, str):  # the name of the exception that stopped the parser
+            skips.append(Skip(path=ref.display, reason=f"unreadable DICOM header ({header})", level="failed"))
+        else:
+            by_series[header.series_uid].append(header)
     records: list[SeriesRecord] = []
     for uid in sorted(set(by_series) | set(issues)):
         recs, sk = _scan_series(uid, by_series.get(uid, []), issues.get(uid, []), options)
@@ -195,6 +189,67 @@ def scan_dicom(refs: list[FileRef], options: ScanOptions,
         skips += sk
     records.sort(key=lambda r: (r.study_key, r.series_number if r.series_number is not None else -1, r.key))
     return records, skips
+
+
+PARALLEL_MIN_FILES = 256  # fewer files are read in this process: starting the pool would cost more than it saves
+_CHUNK = 64  # files a header-reading process takes at a time
+
+
+def _default_reader(options: ScanOptions) -> Callable[[FileRef], DicomHeader]:
+    def read(ref: FileRef) -> DicomHeader:
+        return read_header(ref, options.max_matrix, options.max_slices, options.include_phi, options.max_voxels)
+    return read
+
+
+def _outcome(read: Callable[[FileRef], DicomHeader], ref: FileRef) -> DicomHeader | HeaderProblem | str:
+    """One file's header, the ``HeaderProblem`` that sets it aside, or the name of the exception that stopped the
+    parser (a hostile file must not stop the scan)."""
+    try:
+        return read(ref)
+    except HeaderProblem as p:
+        return p
+    except Exception as exc:  # noqa: BLE001
+        log.debug("header of %s", ref.display, exc_info=True)
+        return type(exc).__name__
+
+
+def _read_serial(refs: list[FileRef], read: Callable[[FileRef], DicomHeader]):
+    for ref in refs:
+        yield ref, _outcome(read, ref)
+
+
+def _parallel(refs: list[FileRef], options: ScanOptions) -> bool:
+    """Read headers in ``options.workers`` processes: enough files, and each one opened on its own (folder files
+    and zip members; a tar's member index would be built again in every process)."""
+    return (options.workers > 1 and len(refs) >= PARALLEL_MIN_FILES
+            and all(r.kind in ("dir", "zip") for r in refs))
+
+
+def _read_chunk(refs: list[FileRef], options: ScanOptions) -> list:
+    """In a header-reading process: each file's outcome, a ``HeaderProblem`` sent back as its fields (an exception
+    with its own constructor does not survive pickling as itself)."""
+    read = _default_reader(options)
+    out = []
+    for ref in refs:
+        o = _outcome(read, ref)
+        out.append(("problem", o.level, o.reason, o.series_uid, o.path_ids) if isinstance(o, HeaderProblem) else o)
+    return out
+
+
+def _read_parallel(refs: list[FileRef], options: ScanOptions):
+    """``_read_serial`` in ``options.workers`` forked processes, in the order of ``refs``."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = [refs[i:i + _CHUNK] for i in range(0, len(refs), _CHUNK)]
+    with ProcessPoolExecutor(options.workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        for chunk, outcomes in zip(chunks, pool.map(_read_chunk, chunks, [options] * len(chunks))):
+            for ref, o in zip(chunk, outcomes):
+                if isinstance(o, tuple):
+                    p = HeaderProblem(o[1], o[2], o[3])
+                    p.path_ids = o[4]
+                    o = p
+                yield ref, o
 
 
 def _series_skips(uid: str, problems: list[tuple[FileRef, HeaderProblem]], n_total: int,

@@ -12,6 +12,7 @@ import pytest
 from pydicom.uid import generate_uid
 
 from mri_search.ingest.config import ScanOptions
+from mri_search.ingest import dicom
 from mri_search.ingest.dicom import load_dicom, plane_of, scan_dicom
 from mri_search.ingest.dicom_meta import read_header
 from mri_search.ingest.phi import hash_id
@@ -236,7 +237,9 @@ def _z(zs):
     return [(-10.0, -12.0, z) for z in zs]
 
 
-def test_broken_inputs_each_give_one_line_and_good_series_survive(tmp_path):
+def _broken_export(tmp_path: Path):
+    """A folder of two good series among every kind of broken or foreign file: (root, the good series' files,
+    path fragment -> (level, words of the reason) of each expected line)."""
     root = tmp_path / "export"
     good = _write_series(root / "good", _z([0, 2, 4, 6, 8]))
     good_sag = _write_series(root / "good_sag", [(x, 0, 0) for x in (0, 3, 6)], iop=SAGITTAL)
@@ -268,6 +271,11 @@ def test_broken_inputs_each_give_one_line_and_good_series_survive(tmp_path):
                       ("CT_small.dcm", "modality CT")):
         (root / name).write_bytes((PYDICOM_FILES / name).read_bytes())
         problems["/" + name] = ("skipped", why)
+    return root, (good, good_sag), problems
+
+
+def test_broken_inputs_each_give_one_line_and_good_series_survive(tmp_path):
+    root, (good, good_sag), problems = _broken_export(tmp_path)
     records, skips = scan_dicom(dir_refs(root), ScanOptions(max_matrix=4096))
     assert len(skips) == len(problems), [s.reason for s in skips]
     for where, (level, words) in problems.items():
@@ -282,6 +290,21 @@ def test_broken_inputs_each_give_one_line_and_good_series_survive(tmp_path):
     assert vol[4].max() == 5 * vol[0].max()  # slice order kept
     sag = next(r for r in records if r.plane == "sagittal")
     assert sag.files[0].name == good_sag[-1].name  # normal = row x column = -x: the stack runs right to left
+
+
+def test_headers_read_in_worker_processes_give_the_same_records_and_lines(tmp_path, monkeypatch):
+    root, _, problems = _broken_export(tmp_path)
+    records, skips = scan_dicom(dir_refs(root), ScanOptions(max_matrix=4096))
+    assert len(records) == 2 and len(skips) == len(problems)
+    monkeypatch.setattr(dicom, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(dicom, "_CHUNK", 3)  # several chunks, their order kept
+    refs, options = dir_refs(root), ScanOptions(max_matrix=4096, workers=2)
+    assert dicom._parallel(refs, options)
+    got, got_skips = scan_dicom(refs, options)
+    assert got_skips == skips and [r.__dict__ for r in got] == [r.__dict__ for r in records]
+    assert not dicom._parallel([FileRef(str(root), "x.tar", "tar")] * 2, options)  # a tar's index: once
+    with pytest.raises(ValueError, match="workers"):
+        ScanOptions(workers=0)
 
 
 def test_slices_sorted_along_normal_whatever_the_file_order(tmp_path):
