@@ -23,7 +23,9 @@ from tqdm.auto import tqdm
 from mri_search.ingest.archive import scan_archive, write_error_report
 from mri_search.ingest.config import ScanOptions
 from mri_search.ingest.records import Skip
+from mri_search.ingest.report_text import parse_report
 from mri_search.preprocess import PreprocessCache, PreprocessConfig, default_cache_dir
+from mri_search.tensor_archive import TensorStore, is_tensor_archive, list_series
 from pretrain.data import Item, build_items, split_items
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,7 @@ ERRORS = "errors.tsv"
 class DataCfg:
     """Where the training data comes from and how it is split; the same for stage 1 and stage 2."""
 
-    archive: str  # folder, .zip or .tar(.gz) of DICOM and/or NIfTI series with reports
+    archive: str  # folder, .zip or .tar(.gz) of DICOM and/or NIfTI series with reports, or a tensor archive
     cache_dir: str = ""  # preprocessing cache root; "" = default_cache_dir()
     val_fraction: float = 0.15  # share of patients held out for validation (never trained on)
     split_seed: int = 0  # patient shuffling seed of the train/val split; keep it fixed across stages
@@ -62,7 +64,7 @@ class Prepared:
 
     train: list[Item]  # training series (all preprocessed successfully)
     val: list[Item]  # validation series, disjoint patients
-    cache: PreprocessCache  # their preprocessed tensors
+    cache: PreprocessCache | TensorStore  # their preprocessed tensors (a tensor archive holds them already)
     fingerprint: str  # identifies the training data (series keys and shapes, reports), recorded in the artifact
     n_failed: int  # series dropped because preprocessing failed (listed in errors.tsv)
     n_skipped_files: int  # files the scan skipped or could not read (listed in errors.tsv)
@@ -124,14 +126,18 @@ def prepare(data: DataCfg, pcfg: PreprocessConfig, out_dir: Path) -> Prepared:
     Raises:
         ValueError: the archive cannot be read, holds no usable series, or leaves a split empty.
     """
-    scan = scan_archive(Path(data.archive), ScanOptions(salt=data.salt, workers=max(1, data.num_workers)))
-    items = build_items(scan)
-    if not items:
-        raise ValueError(f"no readable MR series in {data.archive} ({len(scan.skipped)} files skipped)")
-    cache = PreprocessCache(data.cache_dir or str(default_cache_dir()), pcfg)
-    items, failed = fill_cache(items, cache, data.num_workers)
+    if is_tensor_archive(data.archive):
+        items, skipped, cache = _tensor_items(data.archive, pcfg)
+        failed: list[Skip] = []
+    else:
+        scan = scan_archive(Path(data.archive), ScanOptions(salt=data.salt, workers=max(1, data.num_workers)))
+        items, skipped = build_items(scan), scan.skipped
+        if not items:
+            raise ValueError(f"no readable MR series in {data.archive} ({len(skipped)} files skipped)")
+        cache = PreprocessCache(data.cache_dir or str(default_cache_dir()), pcfg)
+        items, failed = fill_cache(items, cache, data.num_workers)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_error_report(scan.skipped + failed, out_dir / ERRORS)
+    write_error_report(skipped + failed, out_dir / ERRORS)
     if not items:
         raise ValueError(f"every series of {data.archive} failed preprocessing; see {out_dir / ERRORS}")
     train, val = split_items(items, (1 - data.val_fraction, data.val_fraction), data.split_seed)
@@ -141,9 +147,36 @@ def prepare(data: DataCfg, pcfg: PreprocessConfig, out_dir: Path) -> Prepared:
     if data.max_val_series:
         val = val[: data.max_val_series]
     prepared = Prepared(train=train, val=val, cache=cache, fingerprint=data_fingerprint(train),
-                        n_failed=len(failed), n_skipped_files=len(scan.skipped))
+                        n_failed=len(failed), n_skipped_files=len(skipped))
     log.info("data: %s", prepared.summary())
     return prepared
+
+
+def _tensor_items(archive: str, pcfg: PreprocessConfig) -> tuple[list[Item], list[Skip], TensorStore]:
+    """Items of a tensor archive (``mri-search synth --format tensors``): its tensors are already the
+    preprocessing's output, so nothing is scanned or preprocessed again. A study file that cannot be read is a
+    skipped line (``errors.tsv``), not a stop.
+
+    Raises:
+        PreprocessMismatch: the archive was made with another ``PreprocessConfig`` than ``pcfg``.
+        ValueError: not a readable tensor archive, or no series in it.
+    """
+    store = TensorStore(archive, pcfg)
+    series, problems = list_series(archive)
+    items: list[Item] = []
+    reports: dict[str, object] = {}
+    for rec, text in series:
+        if rec.study_key not in reports:
+            try:
+                reports[rec.study_key] = parse_report(text, f"{rec.path}#report")
+            except ValueError:  # an empty report: the study trains stage 1 only
+                reports[rec.study_key] = None
+        items.append({"record": rec, "study_key": rec.study_key, "report": reports[rec.study_key]})
+    skipped = [Skip(path=path, reason=f"unreadable tensor study file: {reason}", level="failed")
+               for path, reason in problems]
+    if not items:
+        raise ValueError(f"no series in the tensor archive {archive} ({len(skipped)} study files unreadable)")
+    return items, skipped, store
 
 
 def stack(tensors: list[torch.Tensor]) -> torch.Tensor:

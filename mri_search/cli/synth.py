@@ -16,7 +16,9 @@ def synth(
     out: Annotated[Path, typer.Argument(help="Folder to write the archive into.")],
     studies: Annotated[int, typer.Option("--studies", "-n", help="Number of studies to generate.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same archive, byte for byte.")] = 0,
-    format: Annotated[str, typer.Option("--format", help="dicom, nifti or both.")] = "both",
+    format: Annotated[str, typer.Option("--format", help="dicom, nifti, both, or tensors: per series only the "
+                                        "model-ready tensor that ingestion + preprocessing would make of its files "
+                                        "(OUT/tensors/, read by `pretrain`; resumable).")] = "both",
     regions: Annotated[Optional[str], typer.Option(
         help=f"Comma-separated body regions to draw from (default: all). {', '.join(REGIONS)}.")] = None,
     workers: Annotated[int, typer.Option(help="Parallel worker processes (studies are independent).")] = 1,
@@ -35,6 +37,9 @@ def synth(
     hn_tumour_fraction: Annotated[Optional[float], typer.Option(
         help="Share of head-and-neck patients with a primary tumour, the 12 sub-sites balanced among them "
              "(default: the generator's own odds).")] = None,
+    tensor_size: Annotated[int, typer.Option(
+        help="--format tensors: the model input edge, voxels (a 288 mm cube: 96 = 3 mm voxels); must match the "
+             "model that will train on them.")] = 96,
     preview: Annotated[bool, typer.Option(
         "--preview", help="Write gallery.png (mid-slices per region and sequence, with tumour cases) instead of "
                           "an archive.")] = False,
@@ -47,7 +52,14 @@ def synth(
     from ..synth.config import SynthConfig, parse_region_weights
 
     try:
-        cfg = SynthConfig(region_weights=parse_region_weights(region_weights), hn_tumour_fraction=hn_tumour_fraction,
+        preprocess = None
+        if format == "tensors":
+            if tensor_size < 8:
+                raise ValueError("--tensor-size must be at least 8")
+            from ..preprocess import default_preprocess
+
+            preprocess = default_preprocess(tensor_size)
+        cfg = SynthConfig(preprocess=preprocess, region_weights=parse_region_weights(region_weights), hn_tumour_fraction=hn_tumour_fraction,
                           out=out, studies=studies, seed=seed, format=format,
                           regions=tuple(r.strip() for r in regions.split(",")) if regions else None,
                           workers=workers, enhanced_fraction=enhanced_fraction, report_csv=report_csv,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import logging
 import shutil
 import time
@@ -28,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..tensor_archive import MARKER, encode, is_tensor_archive, read_marker, read_study_meta, study_files, \
+    study_path, write_marker, write_study
 from . import mix, planner
 from .catalog import KINDS
 from .config import SynthConfig
@@ -44,6 +47,7 @@ log = logging.getLogger(__name__)
 EXPORT_STYLES = (("dicomdir", 0.3), ("uid", 0.25), ("descriptive", 0.3), ("flat", 0.15))
 FOLLOW_UP_RATE = 0.1  # share of studies that are a follow-up of the previous study's patient [E]
 BASE_DATE = date(2019, 1, 7)
+TENSOR_MANIFEST_EVERY = 50  # a tensor archive's manifest is rewritten every this many studies (an interrupted run)
 
 
 @dataclass
@@ -53,6 +57,7 @@ class StudyResult:
     rows: list[dict]
     report_row: dict
     seconds: float
+    peak_rss_mb: float = 0.0  # the peak resident memory of the process that made it, so far (0 when unknown)
 
 
 @dataclass
@@ -66,6 +71,7 @@ class SynthSummary:
     seconds: float
     by_region: dict[str, int] = field(default_factory=dict)
     by_split: dict[str, int] = field(default_factory=dict)
+    peak_rss_mb: float = 0.0  # the largest peak resident memory of a process that made a study of this run
 
     def describe(self) -> str:
         """Human summary."""
@@ -211,6 +217,8 @@ def generate_study(cfg: SynthConfig, index: int) -> StudyResult:
     study_dir = cfg.out / "dicom" / plan.patient.patient_id / f"{plan.study_date}_{plan.accession}"
     nifti_dir = cfg.out / "nifti" / f"sub-{plan.patient.patient_id}" / f"ses-{plan.study_date}"
     want_dicom, want_nifti = cfg.format in ("dicom", "both"), cfg.format in ("nifti", "both")
+    tensorize = _tensorizer(cfg) if cfg.format == "tensors" else None
+    tensors = []
     rows = []
     primary = _primary(plan)
     truth_of_study = study_truth(plan)
@@ -226,6 +234,9 @@ def generate_study(cfg: SynthConfig, index: int) -> StudyResult:
             stem = _bids_stem(cfg.out, plan, s)
             files = write_nifti_series(vol, plan, s, series_uid, stem)
             nifti_path = str(files[0].relative_to(cfg.out))
+        if tensorize is not None:
+            image, affine = tensorize(vol, plan, s, series_uid)
+            tensors.append((series_uid, encode(image), affine))
         if cfg.label_maps and s.sequence != "ADC":
             stem = _bids_stem(cfg.out, plan, s)
             stem = cfg.out / "derivatives" / "labels" / stem.relative_to(cfg.out / "nifti")
@@ -262,7 +273,50 @@ def generate_study(cfg: SynthConfig, index: int) -> StudyResult:
     for r in rows:
         r["report_path"] = report_paths[0] if report_paths else None
     report_row = dict(accession=plan.accession, study_uid=plan.study_uid, report=report.text)
+    if tensorize is not None:
+        write_study(study_path(cfg.out, plan.accession), tensors, report.text, rows)
     return StudyResult(rows, report_row, time.perf_counter() - t0)
+
+
+_TENSORIZERS: dict = {}
+
+
+def _tensorizer(cfg: SynthConfig):
+    """This process's ``SeriesTensorizer`` for the run's preprocessing (MONAI is imported only on this path)."""
+    from .tensor_series import SeriesTensorizer
+
+    pcfg = cfg.preprocess_config()
+    if pcfg not in _TENSORIZERS:
+        import os
+
+        import torch
+
+        # each worker resamples on its share of the cores (2 workers with 2 threads each on 2 cores ran slower)
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // cfg.workers))
+        _TENSORIZERS[pcfg] = SeriesTensorizer(pcfg)
+    return _TENSORIZERS[pcfg]
+
+
+def _generator_settings(cfg: SynthConfig) -> dict:
+    """What fixes the content of each study of a tensor archive (a rerun with the same settings resumes)."""
+    return json.loads(json.dumps({
+        "seed": cfg.seed, "regions": list(cfg.region_list), "region_weights": [list(x) for x in cfg.region_weights],
+        "hn_tumour_fraction": cfg.hn_tumour_fraction, "matrix_scale": cfg.matrix_scale, "studies": cfg.studies}))
+
+
+def _resumable(cfg: SynthConfig) -> bool:
+    """True when ``cfg.out`` holds a tensor archive of the same settings: its finished studies are kept.
+
+    Raises:
+        FileExistsError: ``cfg.out`` holds a tensor archive made with other settings.
+    """
+    if cfg.format != "tensors" or cfg.overwrite or not is_tensor_archive(cfg.out):
+        return False
+    doc = read_marker(cfg.out)
+    if doc.get("generator") != _generator_settings(cfg) or doc.get("preprocess_hash") != cfg.preprocess_config().hash():
+        raise FileExistsError(f"{cfg.out} holds a tensor archive made with other settings ({MARKER}); pass "
+                              "--overwrite to replace it, or rerun the command that made it to continue it")
+    return True
 
 
 def _prepare_out(cfg: SynthConfig) -> None:
@@ -270,7 +324,7 @@ def _prepare_out(cfg: SynthConfig) -> None:
     if out.exists() and any(out.iterdir()):
         if not cfg.overwrite:
             raise FileExistsError(f"{out} is not empty; pass --overwrite to replace a previous archive")
-        if not (out / "manifest.parquet").exists() and not (out / "gallery.png").exists():
+        if not any((out / name).exists() for name in ("manifest.parquet", "gallery.png", MARKER)):
             raise FileExistsError(f"{out} is not empty and does not look like an mri-search archive; "
                                   "refusing to delete it even with --overwrite")
         shutil.rmtree(out)
@@ -279,48 +333,102 @@ def _prepare_out(cfg: SynthConfig) -> None:
 
 def _worker(args: tuple[SynthConfig, int]) -> StudyResult:
     cfg, index = args
-    return generate_study(cfg, index)
+    res = generate_study(cfg, index)
+    res.peak_rss_mb = _peak_rss_mb()
+    return res
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (Linux ``VmHWM``; 0 where /proc is not there)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(x.split()[1]) for x in f if x.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration, ValueError):
+        return 0.0
 
 
 def run_synth(cfg: SynthConfig, progress=print) -> SynthSummary:
-    """Generate the archive described by ``cfg``; returns counts."""
+    """Generate the archive described by ``cfg``; returns counts.
+
+    A tensor archive (``format="tensors"``) is resumable: each study file is written atomically, the manifest is
+    rewritten every ``TENSOR_MANIFEST_EVERY`` studies, and a rerun of the same command keeps the finished studies.
+    """
     cfg.validate()
-    _prepare_out(cfg)
-    t0 = time.perf_counter()
-    results: list[StudyResult] = []
-    jobs = [(cfg, i) for i in range(cfg.studies)]
-    if cfg.workers > 1:
-        with ProcessPoolExecutor(cfg.workers) as ex:
-            it = ex.map(_worker, jobs)
-            for i, res in enumerate(it):
-                results.append(res)
-                _progress(progress, i, cfg.studies, res, t0)
+    results: dict[int, StudyResult] = {}
+    if _resumable(cfg):
+        results = _finished_studies(cfg)
+        progress(f"  resuming {cfg.out}: {len(results)} of {cfg.studies} studies already there")
     else:
-        for i, job in enumerate(jobs):
-            res = _worker(job)
-            results.append(res)
-            _progress(progress, i, cfg.studies, res, t0)
-    rows = [r for res in results for r in res.rows]
-    write_manifest(rows, cfg.out / "manifest.parquet")
-    if cfg.report_csv:
+        _prepare_out(cfg)
+        if cfg.format == "tensors":
+            write_marker(cfg.out, cfg.preprocess_config(), _generator_settings(cfg))
+    t0 = time.perf_counter()
+    jobs = [(cfg, i) for i in range(cfg.studies) if i not in results]
+    if cfg.format == "tensors" and jobs:
+        _tensorizer(cfg)  # MONAI and torch imported once here: forked workers share them (seconds per worker)
+    checkpoint = TENSOR_MANIFEST_EVERY if cfg.format == "tensors" else 0
+    with ProcessPoolExecutor(cfg.workers) if cfg.workers > 1 else _InProcess() as ex:
+        for n, (job, res) in enumerate(zip(jobs, ex.map(_worker, jobs))):
+            results[job[1]] = res
+            _progress(progress, n, len(jobs), res, t0)
+            if checkpoint and (n + 1) % checkpoint == 0:
+                _write_rows(cfg, results)
+    rows = _write_rows(cfg, results)
+    done = [results[i] for i in sorted(results)]
+    if cfg.report_csv and cfg.format != "tensors":
         with open(cfg.out / "reports.csv", "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=["accession", "study_uid", "report"])
             w.writeheader()
-            w.writerows(res.report_row for res in results)
+            w.writerows(res.report_row for res in done)
     if cfg.label_maps:
         with open(cfg.out / "label_table.csv", "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=["label", "name", "kind", "source"])
             w.writeheader()
             w.writerows(label_table())
     by_region: dict[str, int] = {}
-    for res in results:
+    for res in done:
         reg = res.rows[0]["body_region"]
         by_region[reg] = by_region.get(reg, 0) + 1
     patients = {r["patient_id"]: r["split"] for r in rows}
     by_split: dict[str, int] = {}
     for sp in patients.values():
         by_split[sp] = by_split.get(sp, 0) + 1
-    return SynthSummary(cfg.out, len(results), len(rows), len(patients), time.perf_counter() - t0, by_region, by_split)
+    peak = max((res.peak_rss_mb for res in done), default=0.0)
+    return SynthSummary(cfg.out, len(done), len(rows), len(patients), time.perf_counter() - t0, by_region, by_split,
+                        peak)
+
+
+class _InProcess:
+    """``ProcessPoolExecutor``'s ``map`` in this process (one worker)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    @staticmethod
+    def map(fn, jobs):
+        return map(fn, jobs)
+
+
+def _write_rows(cfg: SynthConfig, results: dict[int, StudyResult]) -> list[dict]:
+    """Write the manifest of the studies finished so far (in study order); return its rows."""
+    rows = [r for i in sorted(results) for r in results[i].rows]
+    write_manifest(rows, cfg.out / "manifest.parquet")
+    return rows
+
+
+def _finished_studies(cfg: SynthConfig) -> dict[int, StudyResult]:
+    """Studies of a tensor archive whose file is complete (files are written atomically), by study index."""
+    out: dict[int, StudyResult] = {}
+    for path in study_files(cfg.out):
+        report, rows = read_study_meta(path)
+        if rows and rows[0]["study_index"] < cfg.studies:
+            first = rows[0]
+            out[int(first["study_index"])] = StudyResult(
+                rows, dict(accession=first["accession"], study_uid=first["study_uid"], report=report), 0.0)
+    return out
 
 
 def _progress(progress, i: int, n: int, res: StudyResult, t0: float) -> None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .regions import REGIONS
 
-FORMATS = ("dicom", "nifti", "both")
+if TYPE_CHECKING:  # importing preprocessing pulls in MONAI; only the tensors format needs it
+    from ..preprocess import PreprocessConfig
+
+FORMATS = ("dicom", "nifti", "both", "tensors")
 
 
 @dataclass(frozen=True)
@@ -17,7 +21,7 @@ class SynthConfig:
     out: Path  # archive folder
     studies: int = 20  # number of studies
     seed: int = 0  # master seed: same seed -> same archive
-    format: str = "both"  # "dicom", "nifti" or "both"
+    format: str = "both"  # "dicom", "nifti", "both", or "tensors" (model-ready: mri_search.tensor_archive)
     regions: tuple[str, ...] | None = None  # body regions to draw from (None: all, in equal shares)
     workers: int = 1  # worker processes (studies are independent)
     enhanced_fraction: float = 0.2  # share of DICOM series written as one enhanced multi-frame file
@@ -27,6 +31,7 @@ class SynthConfig:
     label_maps: bool = False  # also write each series' tissue label map (NIfTI) for segmentation work
     region_weights: tuple[tuple[str, float], ...] = ()  # (region, share) pairs; unnamed regions share the rest
     hn_tumour_fraction: float | None = None  # share of head-and-neck patients with a primary, sub-sites balanced
+    preprocess: PreprocessConfig | None = None  # format "tensors": the model's preprocessing (None: the default)
 
     def validate(self, preview: bool = False) -> None:
         """Raise ValueError with an actionable message for a bad setting."""
@@ -59,11 +64,20 @@ class SynthConfig:
                                  "when every region is named)")
         if self.hn_tumour_fraction is not None and not 0.0 <= self.hn_tumour_fraction <= 1.0:
             raise ValueError("--hn-tumour-fraction must be between 0 and 1")
+        if self.format == "tensors" and self.label_maps:
+            raise ValueError("--label-maps writes files in each series' own geometry; it needs --format dicom, "
+                             "nifti or both, not tensors")
 
     @property
     def region_list(self) -> tuple[str, ...]:
         """The regions studies are drawn from."""
         return self.regions or REGIONS
+
+    def preprocess_config(self) -> PreprocessConfig:
+        """The preprocessing a tensor archive's tensors follow (``preprocess``, else the default)."""
+        from ..preprocess import PreprocessConfig
+
+        return self.preprocess or PreprocessConfig()
 
     def region_shares(self) -> tuple[float, ...] | None:
         """Share of each of ``region_list`` (None: the unweighted cycle through the regions)."""

@@ -341,7 +341,7 @@ _LEVELS = {"siemens": (1000.0, 2400.0), "ge": (1500.0, 6000.0), "philips": (1200
 
 
 def quantise(volume: np.ndarray, plan: StudyPlan, series: SeriesPlan,
-             series_uid: str) -> tuple[np.ndarray, PixelStorage]:
+             series_uid: str, window: bool = True) -> tuple[np.ndarray, PixelStorage]:
     """Scale a float volume to vendor-typical stored integers.
 
     The 99.9th percentile of the volume maps to a vendor-typical stored level (drawn per series from a hash of the
@@ -354,6 +354,8 @@ def quantise(volume: np.ndarray, plan: StudyPlan, series: SeriesPlan,
         plan: the study (for the vendor).
         series: the series (ADC maps are stored differently).
         series_uid: SeriesInstanceUID; seeds the per-series vendor choices.
+        window: also compute the display window (two percentiles of the whole volume); the tensor path, which
+            writes no header, skips it.
 
     Returns:
         (stored integers in ``storage.dtype``, the storage description).
@@ -375,6 +377,8 @@ def quantise(volume: np.ndarray, plan: StudyPlan, series: SeriesPlan,
         gain = level * slope / p999 if p999 > 0 else 1.0
     storage = PixelStorage(bits, signed, slope, 0.0, vendor != "siemens", rescale_type, gain, 0.0, 0.0)
     stored = np.clip(np.rint(volume.astype(np.float64) * (gain / slope)), 0, storage.max_stored)
+    if not window:
+        return stored.astype(storage.dtype), storage
     display = stored * slope
     lo_w, hi_w = np.percentile(display, [0.5, 99.5]) if display.size else (0.0, 1.0)
     storage = PixelStorage(bits, signed, slope, 0.0, storage.rescale_tags, rescale_type, gain,
