@@ -37,6 +37,7 @@ from pretrain.vision_stage import summarise
 
 log = logging.getLogger(__name__)
 
+LOSSES = (*KINDS, *(f"{k}-label" for k in KINDS))  # --loss choices
 VISION_TRUNK = "visual.vit."  # parameter-name prefix of the image trunk (TrainCfg.lr_scales: `--vision-lr-scale`)
 
 
@@ -46,15 +47,19 @@ class AlignStageCfg:
 
     init: str = ""  # stage-1 model folder; "" = random image tower from `preset` (the stage-2-only baseline)
     preset: str = "vit-s-cpu"  # model preset when init is ""
-    loss: str = "clip"  # "clip" (softmax InfoNCE) or "siglip" (sigmoid), both from open_clip
+    loss: str = "clip"  # "clip" (softmax InfoNCE) or "siglip" (sigmoid), both from open_clip; "clip-label" and
+    #   "siglip-label": the same with pairs of one report-label group as partial positives (pretrain.losses)
+    label_weight: float = 0.5  # *-label losses: share of each row's target spread over its label group
     text_tune: str = ""  # override the model's text.tune: "frozen", "last" or "all"; "" keeps it
     vision_pool: str = ""  # override the image tower's pooling: "cls" or "mean"; "" keeps it. (MAE never trains
     #   the class token; mean pooling after an MAE stage 1 was measured and did not change the alignment)
     text_weights: tuple[float, float, float] = DEFAULT_WEIGHTS  # odds of (full report, impression, region sentences)
 
     def __post_init__(self) -> None:
-        if self.loss not in KINDS:
-            raise ValueError(f"loss must be one of {KINDS}, got {self.loss!r}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if not 0.0 <= self.label_weight <= 1.0:
+            raise ValueError(f"label_weight must be in [0, 1], got {self.label_weight}")
         if self.text_tune and self.text_tune not in TUNES:
             raise ValueError(f"text_tune must be one of {TUNES}, got {self.text_tune!r}")
         if self.vision_pool and self.vision_pool not in POOLS_VISION:
@@ -79,7 +84,7 @@ def starting_model(stage: AlignStageCfg):
         cfg = dataclasses.replace(cfg, vision=dataclasses.replace(cfg.vision, pool=stage.vision_pool))
     if cfg != model.cfg:
         model = _rebuilt(model, cfg)
-    model.use_logit_bias(stage.loss == "siglip")
+    model.use_logit_bias(stage.loss.startswith("siglip"))
     model.train()
     return model, pcfg, ident
 
@@ -110,13 +115,19 @@ def run_align(data: DataCfg, stage: AlignStageCfg, cfg: TrainCfg, resume: bool =
     dataset = AlignPairs(prepared.train, prepared.cache, text_weights=stage.text_weights)
     batches = endless_batches(dataset, cfg.batch_size, seed=cfg.seed, num_workers=data.num_workers,
                               rank=info.rank, world_size=info.world_size, pin_memory=info.device.type == "cuda")
-    contrastive = ContrastiveLoss(stage.loss, rank=info.rank, world_size=info.world_size)
+    kind, label_aware = stage.loss.removesuffix("-label"), stage.loss.endswith("-label")
+    contrastive = ContrastiveLoss(kind, rank=info.rank, world_size=info.world_size)
     val = ValBatches(prepared.val, prepared.cache, cfg.batch_size, model.tokenize)
-    val_loss = ContrastiveLoss(stage.loss)  # every rank evaluates the whole validation split alone
+    # every rank evaluates the whole validation split alone, with the study-masked loss of the same kind for every
+    # run (so val_loss compares across label-aware and plain runs)
+    val_loss = ContrastiveLoss(kind)
 
     def loss_fn(net, batch):
         tokens = to_device(model.tokenize(batch["texts"]), batch["volume"].device)
         o = net(batch["volume"], tokens)
+        if label_aware:
+            return contrastive(o["image_features"], o["text_features"], o["logit_scale"], o["logit_bias"],
+                               label_ids=batch["label_id"], label_weight=stage.label_weight)
         return contrastive(o["image_features"], o["text_features"], o["logit_scale"], o["logit_bias"],
                            group_ids=batch["study_id"])
 

@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader, Dataset
 from mri_search.ingest.records import ParsedReport, ScanResult, SeriesRecord
 from mri_search.preprocess import PreprocessCache, PreprocessConfig, train_augmentations
 from mri_search.report_labels import labels_of
-from pretrain.losses import study_ids
+from pretrain.losses import label_groups, study_ids
 from pretrain.text_sampling import DEFAULT_WEIGHTS, full_text, sample_text
 
 log = logging.getLogger(__name__)
@@ -239,12 +239,15 @@ class AlignPairs(_Augmenting):
 
     @staticmethod
     def collate(samples: list[dict]) -> dict[str, Any]:
-        """``{"volume": [B,1,X,Y,Z], "texts": list[str], "study_id": int64[B], "series_key": list[str],
-        "labels": list[dict]}`` (``labels``: each study's ``report_labels``, parsed from its report alone); the
-        training step tokenises ``texts`` (``model.tokenize``)."""
+        """``{"volume": [B,1,X,Y,Z], "texts": list[str], "study_id": int64[B], "label_id": int64[B],
+        "series_key": list[str], "labels": list[dict]}`` (``labels``: each study's ``report_labels``, parsed from its
+        report alone; ``label_id``: their ``label_groups``); the training step tokenises ``texts``
+        (``model.tokenize``)."""
+        keys = [s["study_key"] for s in samples]
         return {"volume": torch.stack([s["volume"] for s in samples]),
                 "texts": [s["text"] for s in samples],
-                "study_id": study_ids([s["study_key"] for s in samples]),
+                "study_id": study_ids(keys),
+                "label_id": label_groups([s["labels"] for s in samples], keys),
                 "series_key": [s["series_key"] for s in samples],
                 "labels": [s["labels"] for s in samples]}
 

@@ -76,7 +76,11 @@ def align(
     init: Annotated[Optional[Path], typer.Option(help="Stage-1 model folder to start from (omit for the "
                                                       "stage-2-only baseline: a random image encoder).")] = None,
     preset: Annotated[str, typer.Option(help="Model preset when --init is not given.")] = "vit-s-cpu",
-    loss: Annotated[str, typer.Option(help="Contrastive loss: clip or siglip.")] = "clip",
+    loss: Annotated[str, typer.Option(help="Contrastive loss: clip or siglip (open_clip's), or clip-label / "
+                                           "siglip-label: studies whose reports give the same labels (region, "
+                                           "sub-site, laterality) are partial positives.")] = "clip",
+    label_weight: Annotated[float, typer.Option(
+        help="--loss *-label: share of each pair's target spread over the studies of its label group.")] = 0.5,
     text_tune: Annotated[Optional[str], typer.Option(
         help="Report encoder tuning: frozen, last (the last layers) or all (default: the model's).")] = None,
     vision_pool: Annotated[Optional[str], typer.Option(
@@ -99,7 +103,7 @@ def align(
     try:
         if vision_lr_scale != 1.0:
             train = dataclasses.replace(train, lr_scales=((VISION_TRUNK, vision_lr_scale),))
-        stage = AlignStageCfg(init=str(init or ""), preset=preset, loss=loss, text_tune=text_tune or "",
+        stage = AlignStageCfg(init=str(init or ""), preset=preset, loss=loss, label_weight=label_weight, text_tune=text_tune or "",
                                vision_pool=vision_pool or "")
         summary = run_align(data, stage, train, resume=resume)
     except ValueError as e:

@@ -121,7 +121,8 @@ def test_two_gloo_processes_match_one_process(tmp_path, monkeypatch):
 
 TEXTS = ["Left parotid mass.", "Normal knee MRI.", "Brain: small vessel disease.", "Brain: no infarct."]
 REAL_GROUPS = torch.tensor([0, 1, 2, 2])  # the two brain rows are one study, split across the ranks
-REAL_CASES = ("align-clip", "ssl-contrastive", "ssl-both")
+REAL_LABELS = torch.tensor([5, 9, 5, 5])  # label groups: the parotid study and the brain study share one here
+REAL_CASES = ("align-clip", "align-clip-label", "align-siglip-label", "ssl-contrastive", "ssl-both")
 
 
 def run_real(rank: int, world: int, out_dir: str) -> dict:
@@ -140,14 +141,19 @@ def run_real(rank: int, world: int, out_dir: str) -> dict:
         for m in model.modules():  # MiniLM's dropout draws per rank: off, so one process can be compared exactly
             if isinstance(m, nn.Dropout):
                 m.p = 0.0
-        if case == "align-clip":
-            model.use_logit_bias(False)  # CLIP: without this DDP stops on a parameter that gets no gradient
-            module, crit = model, ContrastiveLoss("clip", rank=rank, world_size=world)
+        if case.startswith("align"):
+            kind, label_aware = case.split("-")[1], case.endswith("-label")
+            model.use_logit_bias(kind == "siglip")  # CLIP: without this DDP stops on a parameter with no gradient
+            module, crit = model, ContrastiveLoss(kind, rank=rank, world_size=world)
             tokens = {k: v[rows] for k, v in model.tokenize(TEXTS).items()}
-            batch = {"volume": views[0][rows], "tokens": tokens, "study_id": REAL_GROUPS[rows]}
+            batch = {"volume": views[0][rows], "tokens": tokens, "study_id": REAL_GROUPS[rows],
+                     "label_id": REAL_LABELS[rows]}
 
-            def loss_fn(net, b, crit=crit):
+            def loss_fn(net, b, crit=crit, label_aware=label_aware):
                 o = net(b["volume"], b["tokens"])
+                if label_aware:
+                    return crit(o["image_features"], o["text_features"], o["logit_scale"], o["logit_bias"],
+                                label_ids=b["label_id"], label_weight=0.6)
                 return crit(o["image_features"], o["text_features"], o["logit_scale"], group_ids=b["study_id"])
         else:
             module = SSLObjective(model.visual, case.split("-")[1], rank=rank, world_size=world)
@@ -169,7 +175,9 @@ def test_real_model_and_objectives_under_ddp(tmp_path, monkeypatch):
                        start_method="fork")
     single = run_real(0, 1, str(tmp_path))
     ranks = [torch.load(tmp_path / f"real{r}.pt", weights_only=False) for r in range(WORLD)]
-    for case in ("align-clip", "ssl-contrastive"):  # deterministic given the global batch: must match exactly
+    # deterministic given the global batch: must match exactly (the label-aware losses score each rank's rows
+    # against the gathered batch; their logged loss is the ranks' mean, which is the global one)
+    for case in ("align-clip", "align-clip-label", "align-siglip-label", "ssl-contrastive"):
         losses, weights = single[case]
         for per_rank in ranks:
             assert abs(per_rank[case][0][0] - losses[0]) < 1e-5, case  # the global-batch loss

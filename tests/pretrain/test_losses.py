@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from open_clip.loss import ClipLoss, SigLipLoss
 
-from pretrain.losses import ContrastiveLoss, study_ids
+from pretrain.losses import ContrastiveLoss, label_groups, study_ids
 from pretrain.metrics import recall_at_k
 
 E1, E2 = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])
@@ -156,3 +156,59 @@ def test_evaluate_retrieval_on_a_fixed_embedding_model():
     assert out["val_loss"] == pytest.approx(expected_loss.item(), rel=1e-6)
     assert out["r@1_t2i"] == pytest.approx(2 / 3) and out["r@1_i2t"] == pytest.approx(3 / 4)  # the hand case above
     assert out["r@2_t2i"] == 1.0 and out["r@2_i2t"] == 1.0
+
+
+# ---------------------------------------------------------------- label-aware targets
+
+
+@pytest.mark.parametrize("kind", ["clip", "siglip"])
+def test_label_aware_is_open_clip_when_every_label_is_its_own(kind):
+    torch.manual_seed(2)
+    img, txt = F.normalize(torch.randn(6, 8), dim=-1), F.normalize(torch.randn(6, 8), dim=-1)
+    bias = torch.tensor(-3.0)
+    reference = ClipLoss()(img, txt, SCALE) if kind == "clip" else SigLipLoss()(img, txt, SCALE, bias)
+    arg_bias = None if kind == "clip" else bias
+    for weight in (0.0, 0.5, 1.0):
+        got = ContrastiveLoss(kind)(img, txt, SCALE, arg_bias, label_ids=torch.arange(6) * 3, label_weight=weight)
+        assert got.item() == pytest.approx(reference.item(), rel=1e-6)
+
+
+def test_label_aware_clip_matches_hand_computed_soft_targets():
+    """Rows a, b share a label, c is alone: a's target is (1 - w) on a and w/2 on each of a, b."""
+    img = torch.stack([E1, E2, -E1]).double()
+    txt = torch.stack([E1, E2, -E1]).double()
+    w, s = 0.5, SCALE.item()
+    logits = s * img @ txt.T
+    logp = torch.log_softmax(logits, dim=1)
+    target = torch.tensor([[0.75, 0.25, 0.0], [0.25, 0.75, 0.0], [0.0, 0.0, 1.0]], dtype=torch.double)
+    expected = -(target * logp).sum(1).mean()  # the matrix is symmetric: both directions are equal
+    got = ContrastiveLoss("clip")(img, txt, SCALE, label_ids=torch.tensor([4, 4, 8]), label_weight=w)
+    assert got.item() == pytest.approx(expected.item(), rel=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["clip", "siglip"])
+def test_label_aware_pulls_label_mates_together_where_plain_pushes_them_apart(kind):
+    """Series a and the report of study b (another study of the same label): the label-aware loss falls as they
+    come closer, the plain (study-masked) one rises."""
+    bias = torch.tensor(-2.0) if kind == "siglip" else None
+    img = torch.stack([E1, E2, -E1]).double().requires_grad_()
+    txt = torch.stack([E1, E2, -E1]).double()
+    groups, labels = torch.tensor([1, 2, 3]), torch.tensor([7, 7, 9])
+    plain = ContrastiveLoss(kind)(img, txt, SCALE, bias, group_ids=groups)
+    (g_plain,) = torch.autograd.grad(plain, img)
+    aware = ContrastiveLoss(kind)(img, txt, SCALE, bias, label_ids=labels, label_weight=0.8)
+    (g_aware,) = torch.autograd.grad(aware, img)
+    toward_b = E2.double()  # moving image a toward report b
+    assert float(g_plain[0] @ toward_b) > 0 > float(g_aware[0] @ toward_b)
+
+
+def test_label_groups_from_report_labels():
+    tonsil_l = {"region": "head_neck", "tumour_site": "tonsil", "laterality": "left"}
+    ids = label_groups([tonsil_l, dict(tonsil_l), {**tonsil_l, "laterality": "right"},
+                        {"region": "knee", "tumour_site": "", "laterality": ""}, {"region": "", "tumour_site": ""},
+                        None, {"region": "knee"}], ["s1", "s2", "s3", "s4", "s5", "s5", "s6"])
+    assert ids[0] == ids[1] != ids[2]  # same labels across studies: one group; another side: another
+    assert ids[3] == ids[6]  # an unstated field agrees with an empty one
+    assert ids[4] == ids[5] and ids[4] != ids[3]  # no region parsed: the study's own group
+    with pytest.raises(ValueError, match="label_weight"):
+        ContrastiveLoss("clip")(E1[None], E1[None], SCALE, label_ids=torch.tensor([1]), label_weight=1.5)

@@ -124,6 +124,10 @@ def test_vision_lr_scale_reaches_exactly_the_image_trunk(archive, tmp_path):
 def test_pretrain_commands_help_and_user_errors(tmp_path):
     with pytest.raises(ValueError, match="vision_pool"):
         AlignStageCfg(vision_pool="max")
+    with pytest.raises(ValueError, match="loss must be one of"):
+        AlignStageCfg(loss="supcon")
+    with pytest.raises(ValueError, match="label_weight"):
+        AlignStageCfg(loss="clip-label", label_weight=2.0)
     for sub in ("vision", "align"):
         res = runner.invoke(app, ["pretrain", sub, "--help"])
         assert res.exit_code == 0 and "--resume" in res.output

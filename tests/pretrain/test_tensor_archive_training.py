@@ -54,11 +54,12 @@ def test_prepare_reads_tensors_reports_and_labels(tensors, tmp_path):
 
 
 def test_both_stages_train_on_a_tensor_archive(tensors, tmp_path):
+    """Stage 2 with the label-aware SigLIP loss: the batches carry the label groups parsed from the reports."""
     path, _ = tensors
     data = DataCfg(archive=str(path), num_workers=0, val_fraction=0.4)
     s1 = run_vision(data, VisionStageCfg(preset="vit-tiny-test", method="both"), _cfg(tmp_path / "s1"))
     assert s1["steps"] == 2 and math.isfinite(s1["last_loss"]) and s1["skipped_files"] == 1
-    s2 = run_align(data, AlignStageCfg(init=str(tmp_path / "s1"), loss="siglip", text_tune="frozen"),
+    s2 = run_align(data, AlignStageCfg(init=str(tmp_path / "s1"), loss="siglip-label", text_tune="frozen"),
                    _cfg(tmp_path / "s2"))
     assert s2["steps"] == 2 and math.isfinite(s2["last_loss"]) and s2["train_series"] == s1["train_series"]
 
