@@ -23,7 +23,7 @@ from mri_search.model import (
     model_identity,
     save_model,
 )
-from mri_search.model.config import POOLS_VISION, TUNES
+from mri_search.model.config import ADAPTERS, POOLS_VISION, TUNES
 from mri_search.preprocess import default_preprocess
 from pretrain import distributed
 from pretrain.config import TrainCfg
@@ -51,6 +51,7 @@ class AlignStageCfg:
     #   "siglip-label": the same with pairs of one report-label group as partial positives (pretrain.losses)
     label_weight: float = 0.5  # *-label losses: share of each row's target spread over its label group
     text_tune: str = ""  # override the model's text.tune: "frozen", "last" or "all"; "" keeps it
+    text_adapter: str = ""  # override the report tower's adapter: "linear" or "mlp" (freshly initialised); "" keeps it
     vision_pool: str = ""  # override the image tower's pooling: "cls" or "mean"; "" keeps it. (MAE never trains
     #   the class token; mean pooling after an MAE stage 1 was measured and did not change the alignment)
     text_weights: tuple[float, float, float] = DEFAULT_WEIGHTS  # odds of (full report, impression, region sentences)
@@ -62,6 +63,8 @@ class AlignStageCfg:
             raise ValueError(f"label_weight must be in [0, 1], got {self.label_weight}")
         if self.text_tune and self.text_tune not in TUNES:
             raise ValueError(f"text_tune must be one of {TUNES}, got {self.text_tune!r}")
+        if self.text_adapter and self.text_adapter not in ADAPTERS:
+            raise ValueError(f"text_adapter must be one of {ADAPTERS}, got {self.text_adapter!r}")
         if self.vision_pool and self.vision_pool not in POOLS_VISION:
             raise ValueError(f"vision_pool must be one of {POOLS_VISION}, got {self.vision_pool!r}")
         object.__setattr__(self, "text_weights", tuple(self.text_weights))
@@ -80,11 +83,15 @@ def starting_model(stage: AlignStageCfg):
     cfg = model.cfg
     if stage.text_tune:
         cfg = dataclasses.replace(cfg, text=dataclasses.replace(cfg.text, tune=stage.text_tune))
+    if stage.text_adapter:
+        cfg = dataclasses.replace(cfg, text=dataclasses.replace(cfg.text, adapter=stage.text_adapter))
     if stage.vision_pool:
         cfg = dataclasses.replace(cfg, vision=dataclasses.replace(cfg.vision, pool=stage.vision_pool))
     if cfg != model.cfg:
         model = _rebuilt(model, cfg)
     model.use_logit_bias(stage.loss.startswith("siglip"))
+    if model.cfg.text.tune == "frozen":
+        model.text.cache_features(True)  # the frozen backbone runs once per distinct text (pretrain.throughput)
     model.train()
     return model, pcfg, ident
 
@@ -92,10 +99,16 @@ def starting_model(stage: AlignStageCfg):
 def _rebuilt(model, cfg):
     """``model`` rebuilt under ``cfg`` with its weights copied over: text tuning and pooling are fixed at
     construction (``requires_grad``, the class token, what the artifact stores). Only the class token may be
-    missing (cls -> mean drops it; mean -> cls adds a freshly initialised one)."""
+    missing (cls -> mean drops it; mean -> cls adds a freshly initialised one), and the report adapter when it
+    changes kind (the new one starts freshly initialised)."""
     new = build_model(cfg, pretrained_text=False)
-    missing, unexpected = new.load_state_dict(model.state_dict(), strict=False)
-    stray = [k for k in (*missing, *unexpected) if k != "visual.vit.cls_token"]
+    state = model.state_dict()
+    if cfg.text.adapter != model.cfg.text.adapter:
+        state = {k: v for k, v in state.items() if not k.startswith("text.proj.")}
+    missing, unexpected = new.load_state_dict(state, strict=False)
+    stray = [k for k in (*missing, *unexpected)
+             if k != "visual.vit.cls_token" and not (cfg.text.adapter != model.cfg.text.adapter
+                                                     and k.startswith("text.proj."))]
     if stray:
         raise ValueError(f"cannot carry weights over to the changed model: {stray[:5]}")
     return new

@@ -99,6 +99,10 @@ class SSLObjective(nn.Module):
             raise ValueError(f"temperature must be in (0, 1], got {temperature}")
         if not 0 < mask_ratio < 1:
             raise ValueError(f"mask_ratio must be in (0, 1), got {mask_ratio}")
+        if method in ("mae", "both") and visual.cfg.stem != "patch":
+            raise ValueError("masked pretraining (mae, both) needs vision.stem 'patch': a convolutional stem's "
+                             "kernels reach into the masked neighbours of a kept patch, so the decoder could copy "
+                             "what it is asked to rebuild; use --method contrastive")
         self.visual, self.method = visual, method
         visual.proj.requires_grad_(False)  # the projection to the shared space is stage 2's: unused here
         self.mask_ratio, self.mae_weight = mask_ratio, mae_weight

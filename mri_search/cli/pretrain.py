@@ -85,6 +85,9 @@ def align(
         help="Report encoder tuning: frozen, last (the last layers) or all (default: the model's).")] = None,
     vision_pool: Annotated[Optional[str], typer.Option(
         help="Image feature pooling: cls or mean over patch tokens (default: the model's).")] = None,
+    text_adapter: Annotated[Optional[str], typer.Option(
+        help="Report features -> shared space: linear, or mlp (a 2-layer trainable adapter on the backbone's "
+             "features; default: the model's).")] = None,
     vision_lr_scale: Annotated[float, typer.Option(
         help="Learning-rate multiplier of the image trunk (the ViT, not its projection); below 1 tunes a stage-1 "
              "trunk gently (0.3 measured worse than 1 after a 600-step stage 1).")] = 1.0,
@@ -104,7 +107,7 @@ def align(
         if vision_lr_scale != 1.0:
             train = dataclasses.replace(train, lr_scales=((VISION_TRUNK, vision_lr_scale),))
         stage = AlignStageCfg(init=str(init or ""), preset=preset, loss=loss, label_weight=label_weight, text_tune=text_tune or "",
-                               vision_pool=vision_pool or "")
+                               text_adapter=text_adapter or "", vision_pool=vision_pool or "")
         summary = run_align(data, stage, train, resume=resume)
     except ValueError as e:
         _fail(str(e))

@@ -17,7 +17,9 @@ from ..configs import build_config
 POOLS_VISION = ("cls", "mean")
 POOLS_TEXT = ("mean",)
 TUNES = ("frozen", "last", "all")
+ADAPTERS = ("linear", "mlp")
 POS_EMBEDS = ("learnable", "sincos")
+STEMS = ("patch", "conv")
 TEXT_BACKBONES = ("all-MiniLM-L6-v2",)  # resolved offline by mri_search.model.text.backbone_folder
 
 
@@ -34,6 +36,10 @@ class VisionCfg:
     pool: str = "cls"  # volume feature: "cls" (MONAI's class token) or "mean" over the patch tokens
     pos_embed: str = "learnable"  # MONAI position embedding: "learnable" or fixed "sincos"
     dropout: float = 0.0  # dropout inside the transformer blocks (MONAI dropout_rate)
+    stem: str = "patch"  # volume -> tokens: "patch" (MONAI's one strided conv, a patch_size^3 kernel) or "conv"
+    #   (strided 3^3 convolutions halving the grid log2(patch_size) times: features of 2-3 voxels up to a token's
+    #   size enter each token, Xiao et al. 2021 "Early convolutions help transformers see better")
+    stem_width: int = 32  # channels of the conv stem's first layer (doubled at each halving, capped at hidden_size)
 
     def __post_init__(self) -> None:
         for name in ("img_size", "patch_size", "hidden_size", "mlp_dim", "num_layers", "num_heads"):
@@ -49,6 +55,13 @@ class VisionCfg:
             raise ValueError(f"vision.pool must be one of {POOLS_VISION}, got {self.pool!r}")
         if self.pos_embed not in POS_EMBEDS:
             raise ValueError(f"vision.pos_embed must be one of {POS_EMBEDS}, got {self.pos_embed!r}")
+        if self.stem not in STEMS:
+            raise ValueError(f"vision.stem must be one of {STEMS}, got {self.stem!r}")
+        if self.stem == "conv" and (self.patch_size < 2 or self.patch_size & (self.patch_size - 1)):
+            raise ValueError(f"vision.stem 'conv' halves the grid to the patch size: patch_size must be a power of "
+                             f"2, got {self.patch_size}")
+        if not isinstance(self.stem_width, int) or self.stem_width < 1:
+            raise ValueError(f"vision.stem_width must be a positive integer, got {self.stem_width!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"vision.dropout must be in [0, 1), got {self.dropout}")
 
@@ -67,8 +80,15 @@ class TextCfg:
     tune: str = "last"  # backbone training: "frozen" (none), "last" (the last tune_last_n layers), "all"
     tune_last_n: int = 2  # layers trained when tune == "last"
     pool: str = "mean"  # token pooling: mean over non-padding tokens (how all-MiniLM-L6-v2 was trained)
+    adapter: str = "linear"  # pooled features -> shared space: "linear" projection, or "mlp" (2 layers, GELU; a
+    #   trainable adapter on a frozen backbone, as LiT's locked-tower ablations suggest)
+    adapter_hidden: int = 512  # hidden width of the "mlp" adapter
 
     def __post_init__(self) -> None:
+        if self.adapter not in ADAPTERS:
+            raise ValueError(f"text.adapter must be one of {ADAPTERS}, got {self.adapter!r}")
+        if not isinstance(self.adapter_hidden, int) or self.adapter_hidden < 1:
+            raise ValueError(f"text.adapter_hidden must be a positive integer, got {self.adapter_hidden!r}")
         if self.backbone not in TEXT_BACKBONES:
             raise ValueError(f"text.backbone must be one of {TEXT_BACKBONES}, got {self.backbone!r}")
         if not isinstance(self.max_tokens, int) or not 8 <= self.max_tokens <= 512:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+from collections import OrderedDict
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from .config import TextCfg
+
+FEATURE_CACHE_MAX = 200_000  # texts whose frozen features a training process keeps (~1.5 KB each at width 384)
 
 WEIGHTS_FILE = "model.safetensors"
 # what, besides the weights, decides the tokens and the architecture: hashed together as "support_sha256"
@@ -112,7 +115,11 @@ class ReportEncoder(nn.Module):
         if cfg.tune == "last" and cfg.tune_last_n > n_layers:
             raise ValueError(f"text.tune_last_n ({cfg.tune_last_n}) exceeds the backbone's {n_layers} layers")
         self.tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-        self.proj = nn.Linear(hf.hidden_size, embed_dim, bias=False)
+        if cfg.adapter == "mlp":
+            self.proj = nn.Sequential(nn.Linear(hf.hidden_size, cfg.adapter_hidden), nn.GELU(),
+                                      nn.Linear(cfg.adapter_hidden, embed_dim, bias=False))
+        else:
+            self.proj = nn.Linear(hf.hidden_size, embed_dim, bias=False)
         tuned = self.tuned_backbone_keys()
         for name, p in self.backbone.named_parameters():
             p.requires_grad_(name in tuned)
@@ -145,8 +152,38 @@ class ReportEncoder(nn.Module):
                              return_tensors="pt")
         return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
 
+    def cache_features(self, on: bool = True, max_items: int = FEATURE_CACHE_MAX) -> None:
+        """Keep the frozen backbone's pooled features per text (its token ids) and compute only texts not seen
+        before: a training run draws its texts from a fixed set (each report, its impression, its region
+        sentences), so after an epoch the backbone costs nothing. Only for ``tune == "frozen"``, whose features
+        never change; turning it on or off empties the cache. Nothing turns it on but training."""
+        if on and self.cfg.tune != "frozen":
+            raise ValueError(f"the feature cache needs a frozen backbone (text.tune is {self.cfg.tune!r})")
+        self._cache: OrderedDict[tuple[int, ...], torch.Tensor] | None = OrderedDict() if on else None
+        self._cache_max = int(max_items)
+
     def forward_features(self, tokens: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Masked mean of the last hidden states: ``[B, hidden]``."""
+        """Masked mean of the last hidden states: ``[B, hidden]`` (through the feature cache when it is on)."""
+        if getattr(self, "_cache", None) is None:
+            return self._features(tokens)
+        ids, mask = tokens["input_ids"], tokens["attention_mask"]
+        keys = [tuple(row[m.bool()].tolist()) for row, m in zip(ids, mask)]
+        first = {k: i for i, k in reversed(list(enumerate(keys)))}  # each text's first row in the batch
+        missing = sorted(i for k, i in first.items() if k not in self._cache)
+        if missing:
+            sub_mask = mask[missing]
+            width = int(sub_mask.sum(1).max())  # the tokenizer pads on the right
+            feats = self._features({"input_ids": ids[missing][:, :width], "attention_mask": sub_mask[:, :width]})
+            for i, f in zip(missing, feats.detach()):
+                self._cache[keys[i]] = f
+        out = torch.stack([self._cache[k] for k in keys])
+        for k in first:
+            self._cache.move_to_end(k)
+        while len(self._cache) > self._cache_max:
+            self._cache.popitem(last=False)
+        return out
+
+    def _features(self, tokens: dict[str, torch.Tensor]) -> torch.Tensor:
         mask = tokens["attention_mask"]
         h = self.backbone(input_ids=tokens["input_ids"], attention_mask=mask).last_hidden_state  # [B, L, H]
         m = mask.unsqueeze(-1).to(h.dtype)  # [B, L, 1]

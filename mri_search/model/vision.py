@@ -14,6 +14,35 @@ from torch import nn
 from .config import VisionCfg
 
 
+class ChannelNorm(nn.Module):
+    """LayerNorm over the channels of each voxel of ``[B, C, X, Y, Z]`` (ConvNeXt's channels-first LayerNorm)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x.movedim(1, -1)).movedim(-1, 1)
+
+
+def conv_stem(cfg: VisionCfg) -> nn.Sequential:
+    """``[B, 1, S, S, S]`` -> ``[B, hidden, S / patch, S / patch, S / patch]``: 3^3 convolutions of stride 2, each
+    but the last followed by a per-voxel LayerNorm over channels and GELU (no statistic over space or batch, so
+    a token sees only its receptive field); the first has ``stem_width`` channels, doubled at each halving and
+    capped at ``hidden_size``; the last projects to ``hidden_size``."""
+    layers: list[nn.Module] = []
+    steps = cfg.patch_size.bit_length() - 1  # log2(patch_size)
+    c_in = 1
+    for i in range(steps):
+        last = i == steps - 1
+        c_out = cfg.hidden_size if last else min(cfg.hidden_size, cfg.stem_width * 2 ** i)
+        layers.append(nn.Conv3d(c_in, c_out, kernel_size=3, stride=2, padding=1, bias=last))
+        if not last:
+            layers += [ChannelNorm(c_out), nn.GELU()]
+        c_in = c_out
+    return nn.Sequential(*layers)
+
+
 class VisionEncoder(nn.Module):
     """``[B, 1, S, S, S]`` volumes in [0, 1] -> ``[B, embed_dim]`` (unnormalised; ``MRIClip`` normalises).
 
@@ -39,6 +68,8 @@ class VisionEncoder(nn.Module):
             # MONAI initialises the class token to zeros; a small random start (as in timm / open_clip) breaks the
             # symmetry with the zero-padded background tokens.
             nn.init.normal_(self.vit.cls_token, std=0.02)
+        if cfg.stem == "conv":  # MONAI adds the position embedding to whatever patch_embeddings returns
+            self.vit.patch_embedding.patch_embeddings = conv_stem(cfg)
         for blk in self.vit.blocks:  # MONAI builds this norm even without cross-attention: it never gets a
             blk.norm_cross_attn.requires_grad_(False)  # gradient, and DDP refuses parameters that get none
         self.proj = nn.Linear(cfg.hidden_size, embed_dim, bias=False)

@@ -26,7 +26,11 @@ def model():
 
 
 def test_presets_are_registered_with_their_numbers():
-    assert list_presets() == ["vit-b-gpu", "vit-s-cpu", "vit-tiny-test"]
+    assert list_presets() == ["vit-b-gpu", "vit-s-cpu", "vit-tiny-test", "vit-xs-conv-cpu", "vit-xs-cpu"]
+    xs = get_preset("vit-xs-cpu")  # the cheaper steps of issue 19: half the width, the same 96^3 input
+    assert (xs.vision.img_size, xs.vision.patch_size, xs.vision.hidden_size, xs.vision.num_heads,
+            xs.vision.stem, xs.text.tune) == (96, 16, 192, 3, "patch", "frozen")
+    assert get_preset("vit-xs-conv-cpu").vision.stem == "conv"
     s = get_preset("vit-s-cpu")
     assert (s.name, s.embed_dim) == ("vit-s-cpu", 256)
     assert (s.vision.img_size, s.vision.patch_size, s.vision.hidden_size, s.vision.mlp_dim, s.vision.num_layers,
@@ -58,6 +62,12 @@ def test_unknown_keys_and_bad_values_fail_loudly():
         VisionCfg(pool="max")
     with pytest.raises(ValueError, match="tune"):
         TextCfg(tune="some")
+    with pytest.raises(ValueError, match="power of 2"):
+        VisionCfg(img_size=36, patch_size=12, stem="conv")
+    with pytest.raises(ValueError, match="stem"):
+        VisionCfg(stem="resnet")
+    with pytest.raises(ValueError, match="adapter"):
+        TextCfg(adapter="transformer")
 
 
 def test_embeddings_have_shape_and_unit_norm(model):
@@ -185,3 +195,66 @@ def test_text_tuning_policies():
 
     with pytest.raises(ValueError, match="tune_last_n"):
         build_model(tiny(tune="last", tune_last_n=7))
+
+
+def test_conv_stem_gives_the_token_grid_of_the_patch_stem():
+    cfg = get_preset("vit-tiny-test")
+    conv = dataclasses.replace(cfg, vision=dataclasses.replace(cfg.vision, stem="conv", stem_width=4))
+    torch.manual_seed(0)
+    m = build_model(conv).eval()
+    stem = m.visual.vit.patch_embedding.patch_embeddings
+    halvings = conv.vision.patch_size.bit_length() - 1  # 32 -> 16 -> ... -> 32 / patch_size
+    assert [type(layer).__name__ for layer in stem][::3] == ["Conv3d"] * halvings
+    x = torch.rand(2, 1, 32, 32, 32)
+    with torch.no_grad():
+        tokens = m.visual.forward_tokens(x)
+    assert tokens.shape == (2, conv.vision.grid ** 3, conv.vision.hidden_size)
+    # a voxel reaches only the tokens whose kernels cover it (no norm over space): a change in one corner leaves
+    # the far corner's token alone (64^3, patch 8: receptive field 15 voxels, tokens 8 apart)
+    from mri_search.model.vision import conv_stem
+
+    emb = conv_stem(VisionCfg(img_size=64, patch_size=8, hidden_size=16, mlp_dim=16, num_heads=2, stem="conv",
+                              stem_width=4)).eval()
+    x = torch.rand(1, 1, 64, 64, 64)
+    y = x.clone()
+    y[:, :, :4, :4, :4] += 1.0
+    with torch.no_grad():
+        a, b = emb(x), emb(y)
+    assert a.shape == (1, 16, 8, 8, 8)
+    assert not torch.allclose(a[..., 0, 0, 0], b[..., 0, 0, 0]) and torch.equal(a[..., 7, 7, 7], b[..., 7, 7, 7])
+
+
+def test_masked_pretraining_refuses_the_conv_stem():
+    from pretrain.ssl import SSLObjective
+
+    cfg = get_preset("vit-tiny-test")
+    conv = dataclasses.replace(cfg, vision=dataclasses.replace(cfg.vision, stem="conv", stem_width=4))
+    visual = build_model(conv).visual
+    with pytest.raises(ValueError, match="stem 'patch'"):
+        SSLObjective(visual, "mae")
+    SSLObjective(visual, "contrastive")
+
+
+def test_mlp_adapter_and_the_frozen_feature_cache():
+    torch.manual_seed(0)
+    m = build_model(tiny(tune="frozen", adapter="mlp", adapter_hidden=16)).eval()
+    assert isinstance(m.text.proj, torch.nn.Sequential) and m.text.proj[0].out_features == 16
+    texts = [REPORTS[0], REPORTS[1], REPORTS[0]]
+    tokens = m.tokenize(texts)
+    with torch.no_grad():
+        plain = m.text.forward_features(tokens)
+    calls = []
+    m.text.backbone.register_forward_hook(lambda mod, args, kw_out: calls.append(1))
+    m.text.cache_features(True)
+    with torch.no_grad():
+        first = m.text.forward_features(tokens)  # two distinct texts, computed once each, in one call
+        again = m.text.forward_features(m.tokenize([REPORTS[1]]))
+    assert len(calls) == 1
+    assert torch.allclose(first, plain, atol=1e-5) and torch.allclose(again[0], plain[1], atol=1e-5)
+    m.text.cache_features(False)
+    with torch.no_grad():
+        m.text.forward_features(tokens)
+    assert len(calls) == 2
+    tuned = build_model(tiny(tune="last"))
+    with pytest.raises(ValueError, match="frozen backbone"):
+        tuned.text.cache_features(True)

@@ -7,9 +7,11 @@ from __future__ import annotations
 import math
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from mri_search.cli import app
+from mri_search.model import load_model
 from mri_search.preprocess import default_preprocess
 from mri_search.synth.archive import run_synth
 from mri_search.synth.config import SynthConfig
@@ -54,14 +56,20 @@ def test_prepare_reads_tensors_reports_and_labels(tensors, tmp_path):
 
 
 def test_both_stages_train_on_a_tensor_archive(tensors, tmp_path):
-    """Stage 2 with the label-aware SigLIP loss: the batches carry the label groups parsed from the reports."""
+    """Stage 2 with the label-aware SigLIP loss (the batches carry the label groups parsed from the reports) and
+    a new MLP adapter on the frozen report backbone (through its feature cache)."""
     path, _ = tensors
     data = DataCfg(archive=str(path), num_workers=0, val_fraction=0.4)
     s1 = run_vision(data, VisionStageCfg(preset="vit-tiny-test", method="both"), _cfg(tmp_path / "s1"))
     assert s1["steps"] == 2 and math.isfinite(s1["last_loss"]) and s1["skipped_files"] == 1
-    s2 = run_align(data, AlignStageCfg(init=str(tmp_path / "s1"), loss="siglip-label", text_tune="frozen"),
-                   _cfg(tmp_path / "s2"))
+    s2 = run_align(data, AlignStageCfg(init=str(tmp_path / "s1"), loss="siglip-label", text_tune="frozen",
+                                       text_adapter="mlp"), _cfg(tmp_path / "s2"))
     assert s2["steps"] == 2 and math.isfinite(s2["last_loss"]) and s2["train_series"] == s1["train_series"]
+    aligned = load_model(tmp_path / "s2")  # the new adapter was trained and saved; the stage-1 trunk came along
+    assert aligned.cfg.text.adapter == "mlp" and aligned.meta["recipe"]["align"]["loss"] == "siglip-label"
+    w1 = load_model(tmp_path / "s1").model.visual.vit.patch_embedding.patch_embeddings.weight
+    w2 = aligned.model.visual.vit.patch_embedding.patch_embeddings.weight
+    assert torch.allclose(w1, w2, atol=0.05) and not torch.equal(w1, w2)
 
 
 def test_a_model_of_another_input_size_is_refused_by_name(tensors, tmp_path):
