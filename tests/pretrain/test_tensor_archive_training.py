@@ -36,8 +36,8 @@ def tensors(tmp_path_factory):
 
 
 def _cfg(out_dir, steps=2) -> TrainCfg:
-    return TrainCfg(lr=1e-3, min_lr=1e-4, warmup_steps=1, total_steps=steps, batch_size=4, log_every=1,
-                    eval_every=steps, ckpt_every=steps, out_dir=str(out_dir))
+    return TrainCfg.for_run(lr=1e-3, total_steps=steps, warmup_steps=1, log_every=1, batch_size=4, eval_every=steps,
+                            ckpt_every=steps, out_dir=str(out_dir))
 
 
 def test_prepare_reads_tensors_reports_and_labels(tensors, tmp_path):
