@@ -298,10 +298,12 @@ def _tensorizer(cfg: SynthConfig):
 
 
 def _generator_settings(cfg: SynthConfig) -> dict:
-    """What fixes the content of each study of a tensor archive (a rerun with the same settings resumes)."""
+    """What fixes the content of each study of a tensor archive (a rerun with the same settings resumes). The
+    study count is not part of it: study i is the same in an archive of any length (the mixes are prefix-stable,
+    ``synth.mix``), so a rerun with a larger ``--studies`` grows the archive."""
     return json.loads(json.dumps({
         "seed": cfg.seed, "regions": list(cfg.region_list), "region_weights": [list(x) for x in cfg.region_weights],
-        "hn_tumour_fraction": cfg.hn_tumour_fraction, "matrix_scale": cfg.matrix_scale, "studies": cfg.studies}))
+        "hn_tumour_fraction": cfg.hn_tumour_fraction, "matrix_scale": cfg.matrix_scale}))
 
 
 def _resumable(cfg: SynthConfig) -> bool:
@@ -316,7 +318,16 @@ def _resumable(cfg: SynthConfig) -> bool:
     if doc.get("generator") != _generator_settings(cfg) or doc.get("preprocess_hash") != cfg.preprocess_config().hash():
         raise FileExistsError(f"{cfg.out} holds a tensor archive made with other settings ({MARKER}); pass "
                               "--overwrite to replace it, or rerun the command that made it to continue it")
+    beyond = [p for p in study_files(cfg.out) if _study_index(p) >= cfg.studies]
+    if beyond:
+        raise FileExistsError(f"{cfg.out} already holds studies beyond the first {cfg.studies} ({len(beyond)} "
+                              "files); rerun with at least as many --studies, or --overwrite")
     return True
+
+
+def _study_index(path: Path) -> int:
+    """The study index of a tensor study file (its accession ``A<seed % 100:02d><index:07d>``)."""
+    return int(path.stem[-7:])
 
 
 def _prepare_out(cfg: SynthConfig) -> None:

@@ -91,11 +91,27 @@ def test_a_rerun_resumes_and_other_settings_are_refused(archives, tmp_path):
     assert summary.studies == 3 and len(lines) == 2  # the resume line and the one study made again
     assert first.read_bytes() == before
     assert read_manifest(out).equals(manifest)  # the kept studies' rows come back from their files unchanged
+    with pytest.raises(FileExistsError, match="beyond the first 2"):
+        run_synth(SynthConfig(out=out, studies=2, seed=SEED, format="tensors", regions=REGIONS, matrix_scale=0.4,
+                              enhanced_fraction=0.5), progress=lambda *_: None)
     with pytest.raises(FileExistsError, match="other settings"):
         run_synth(SynthConfig(out=out, studies=3, seed=SEED + 1, format="tensors", regions=REGIONS,
                               matrix_scale=0.4), progress=lambda *_: None)
     with pytest.raises(FileExistsError, match="other settings"):
         run_synth(_cfg(out, "tensors", preprocess=default_preprocess(64)), progress=lambda *_: None)
+
+
+def test_a_rerun_with_more_studies_grows_the_archive(archives, tmp_path):
+    _, tensors = archives
+    out = tmp_path / "t"
+    shutil.copytree(tensors, out)
+    before = {p.name: p.read_bytes() for p in study_files(out)}
+    lines = []
+    summary = run_synth(SynthConfig(out=out, studies=4, seed=SEED, format="tensors", regions=REGIONS,
+                                    matrix_scale=0.4, enhanced_fraction=0.5), progress=lines.append)
+    assert "3 of 4" in lines[0] and summary.studies == 4 and len(study_files(out)) == 4
+    assert all(p.read_bytes() == before[p.name] for p in study_files(out) if p.name in before)
+    assert len(read_manifest(out).to_pylist()) == summary.series
 
 
 def test_another_preprocessing_is_refused_by_name(archives):
