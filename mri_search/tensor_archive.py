@@ -132,7 +132,8 @@ def study_path(out: Path, accession: str) -> Path:
     return Path(out) / FOLDER / f"{accession}.safetensors"
 
 
-def write_study(path: Path, series: list[tuple[str, torch.Tensor, torch.Tensor]], report: str, rows: list[dict]) -> None:
+def write_study(path: Path, series: list[tuple[str, torch.Tensor, torch.Tensor]], report: str,
+                rows: list[dict]) -> None:
     """Write one study file atomically.
 
     Args:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import logging
 import shutil
 import time
@@ -29,9 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..tensor_archive import MARKER, encode, is_tensor_archive, read_marker, read_study_meta, study_files, \
-    study_path, write_marker, write_study
-from . import mix, planner
+from ..tensor_archive import MARKER, encode, study_path, write_study
+from . import mix, planner, tensor_output
 from .catalog import KINDS
 from .config import SynthConfig
 from .manifest import write_manifest
@@ -217,7 +215,7 @@ def generate_study(cfg: SynthConfig, index: int) -> StudyResult:
     study_dir = cfg.out / "dicom" / plan.patient.patient_id / f"{plan.study_date}_{plan.accession}"
     nifti_dir = cfg.out / "nifti" / f"sub-{plan.patient.patient_id}" / f"ses-{plan.study_date}"
     want_dicom, want_nifti = cfg.format in ("dicom", "both"), cfg.format in ("nifti", "both")
-    tensorize = _tensorizer(cfg) if cfg.format == "tensors" else None
+    tensorize = tensor_output.tensorizer(cfg) if cfg.format == "tensors" else None
     tensors = []
     rows = []
     primary = _primary(plan)
@@ -278,58 +276,6 @@ def generate_study(cfg: SynthConfig, index: int) -> StudyResult:
     return StudyResult(rows, report_row, time.perf_counter() - t0)
 
 
-_TENSORIZERS: dict = {}
-
-
-def _tensorizer(cfg: SynthConfig):
-    """This process's ``SeriesTensorizer`` for the run's preprocessing (MONAI is imported only on this path)."""
-    from .tensor_series import SeriesTensorizer
-
-    pcfg = cfg.preprocess_config()
-    if pcfg not in _TENSORIZERS:
-        import os
-
-        import torch
-
-        # each worker resamples on its share of the cores (2 workers with 2 threads each on 2 cores ran slower)
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // cfg.workers))
-        _TENSORIZERS[pcfg] = SeriesTensorizer(pcfg)
-    return _TENSORIZERS[pcfg]
-
-
-def _generator_settings(cfg: SynthConfig) -> dict:
-    """What fixes the content of each study of a tensor archive (a rerun with the same settings resumes). The
-    study count is not part of it: study i is the same in an archive of any length (the mixes are prefix-stable,
-    ``synth.mix``), so a rerun with a larger ``--studies`` grows the archive."""
-    return json.loads(json.dumps({
-        "seed": cfg.seed, "regions": list(cfg.region_list), "region_weights": [list(x) for x in cfg.region_weights],
-        "hn_tumour_fraction": cfg.hn_tumour_fraction, "matrix_scale": cfg.matrix_scale}))
-
-
-def _resumable(cfg: SynthConfig) -> bool:
-    """True when ``cfg.out`` holds a tensor archive of the same settings: its finished studies are kept.
-
-    Raises:
-        FileExistsError: ``cfg.out`` holds a tensor archive made with other settings.
-    """
-    if cfg.format != "tensors" or cfg.overwrite or not is_tensor_archive(cfg.out):
-        return False
-    doc = read_marker(cfg.out)
-    if doc.get("generator") != _generator_settings(cfg) or doc.get("preprocess_hash") != cfg.preprocess_config().hash():
-        raise FileExistsError(f"{cfg.out} holds a tensor archive made with other settings ({MARKER}); pass "
-                              "--overwrite to replace it, or rerun the command that made it to continue it")
-    beyond = [p for p in study_files(cfg.out) if _study_index(p) >= cfg.studies]
-    if beyond:
-        raise FileExistsError(f"{cfg.out} already holds studies beyond the first {cfg.studies} ({len(beyond)} "
-                              "files); rerun with at least as many --studies, or --overwrite")
-    return True
-
-
-def _study_index(path: Path) -> int:
-    """The study index of a tensor study file (its accession ``A<seed % 100:02d><index:07d>``)."""
-    return int(path.stem[-7:])
-
-
 def _prepare_out(cfg: SynthConfig) -> None:
     out = cfg.out
     if out.exists() and any(out.iterdir()):
@@ -366,17 +312,19 @@ def run_synth(cfg: SynthConfig, progress=print) -> SynthSummary:
     """
     cfg.validate()
     results: dict[int, StudyResult] = {}
-    if _resumable(cfg):
-        results = _finished_studies(cfg)
+    if tensor_output.resumable(cfg):
+        results = {i: StudyResult(rows, dict(accession=rows[0]["accession"], study_uid=rows[0]["study_uid"],
+                                             report=report), 0.0)
+                   for i, (rows, report) in tensor_output.finished_studies(cfg).items()}
         progress(f"  resuming {cfg.out}: {len(results)} of {cfg.studies} studies already there")
     else:
         _prepare_out(cfg)
         if cfg.format == "tensors":
-            write_marker(cfg.out, cfg.preprocess_config(), _generator_settings(cfg))
+            tensor_output.start(cfg)
     t0 = time.perf_counter()
     jobs = [(cfg, i) for i in range(cfg.studies) if i not in results]
     if cfg.format == "tensors" and jobs:
-        _tensorizer(cfg)  # MONAI and torch imported once here: forked workers share them (seconds per worker)
+        tensor_output.tensorizer(cfg)  # MONAI and torch imported once here: the forked workers share them
     checkpoint = TENSOR_MANIFEST_EVERY if cfg.format == "tensors" else 0
     with ProcessPoolExecutor(cfg.workers) if cfg.workers > 1 else _InProcess() as ex:
         for n, (job, res) in enumerate(zip(jobs, ex.map(_worker, jobs))):
@@ -428,18 +376,6 @@ def _write_rows(cfg: SynthConfig, results: dict[int, StudyResult]) -> list[dict]
     rows = [r for i in sorted(results) for r in results[i].rows]
     write_manifest(rows, cfg.out / "manifest.parquet")
     return rows
-
-
-def _finished_studies(cfg: SynthConfig) -> dict[int, StudyResult]:
-    """Studies of a tensor archive whose file is complete (files are written atomically), by study index."""
-    out: dict[int, StudyResult] = {}
-    for path in study_files(cfg.out):
-        report, rows = read_study_meta(path)
-        if rows and rows[0]["study_index"] < cfg.studies:
-            first = rows[0]
-            out[int(first["study_index"])] = StudyResult(
-                rows, dict(accession=first["accession"], study_uid=first["study_uid"], report=report), 0.0)
-    return out
 
 
 def _progress(progress, i: int, n: int, res: StudyResult, t0: float) -> None:
