@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import numpy as np
 import pytest
@@ -376,11 +375,3 @@ def test_deterministic_for_a_given_rng_state():
     c = write_report(plan, np.random.default_rng(43))
     assert a == b and a.text != c.text
     assert indication(plan, np.random.default_rng(1)) == indication(plan, np.random.default_rng(1))
-
-
-def test_fast_enough():
-    plans = [make_plan(sub, ABNORMAL[sub]()) for sub in PROTOCOLS] * 20
-    t0 = time.perf_counter()
-    for i, p in enumerate(plans):
-        write_report(p, np.random.default_rng(i))
-    assert (time.perf_counter() - t0) / len(plans) < 0.005
