@@ -16,6 +16,7 @@ from pathlib import Path
 
 from torch import nn
 
+from ..atomic import atomic_path, atomic_write_text
 from ..configs import build_config
 from ..preprocess import PreprocessConfig
 from .config import CONFIG_NAME, FORMAT_VERSION, WEIGHTS_NAME, DecoderCfg, FitCfg, read_meta
@@ -63,8 +64,9 @@ def save_decoder(folder: Path, net: nn.Module, cfg: DecoderCfg, fit: FitCfg, pre
     meta = {"format_version": FORMAT_VERSION, "task": cfg.task, "decoder": cfg.to_dict(), "fit": fit.to_dict(),
             "preprocess": preprocess.to_dict(), "structures": structures.to_dict() if structures else None,
             "encoder": encoder, "metrics": metrics or {}}
-    save_file(state, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
-    (folder / CONFIG_NAME).write_text(json.dumps(meta, indent=2) + "\n")  # last: a config means complete weights
+    with atomic_path(folder / WEIGHTS_NAME) as tmp:  # a killed run leaves the old file or none, never half of one
+        save_file(state, str(tmp), metadata={"format": "pt"})
+    atomic_write_text(folder / CONFIG_NAME, json.dumps(meta, indent=2) + "\n")  # last: a config means complete weights
     return folder
 
 

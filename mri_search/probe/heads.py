@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..artifact_folder import read_config
+from ..atomic import atomic_path, atomic_write_text
 from .config import ProbeCfg
 
 PROBE_JSON = "probe.json"
@@ -173,11 +174,12 @@ def save_head(head: ProbeHead, folder: str | os.PathLike, info: dict) -> Path:
     for i, (w, b) in enumerate(head.layers):
         tensors[f"layers.{i}.weight"] = np.ascontiguousarray(w)
         tensors[f"layers.{i}.bias"] = np.ascontiguousarray(b)
-    save_file(tensors, str(folder / PROBE_WEIGHTS))
+    with atomic_path(folder / PROBE_WEIGHTS) as tmp:  # a killed run leaves the old file or none, never half
+        save_file(tensors, str(tmp))
     desc = {"format_version": FORMAT_VERSION, **info, "kind": head.kind, "output": head.output,
             "n_layers": len(head.layers), "input_dim": head.input_dim, "classes": head.classes,
             "target_mean": head.target_mean, "target_scale": head.target_scale, "l2": head.l2}
-    (folder / PROBE_JSON).write_text(json.dumps(desc, indent=2) + "\n")
+    atomic_write_text(folder / PROBE_JSON, json.dumps(desc, indent=2) + "\n")  # last: a config means complete arrays
     return folder
 
 
