@@ -6,7 +6,9 @@ instance metadata of every MR series with WADO-RS (one request per series, no pi
 header code of files (``scan_dicom`` with ``header_from_dataset``): keys, geometry, sequence and payload come out
 exactly as for the same files on disk. ``FileRef.open`` of such an instance retrieves its whole series once with
 WADO-RS (kept in a small per-process cache of ``CACHE_BYTES``) and serves the instance's bytes, so ``load_dicom``
-reads pixels unchanged.
+reads pixels unchanged. That retrieval uses the scan's timeout and retries, and streams the series instance by
+instance: a server that sends much more than the instances' headers declare (``PIXEL_SLACK``) is stopped there,
+and the series is one failure line.
 
 Credentials come from the environment only: ``MRI_SEARCH_DICOMWEB_TOKEN`` (bearer) or ``MRI_SEARCH_DICOMWEB_USER``
 and ``MRI_SEARCH_DICOMWEB_PASSWORD`` (basic). Requests time out and are retried with exponential backoff
@@ -35,6 +37,9 @@ log = logging.getLogger(__name__)
 SCHEME = "dicomweb+"  # dicomweb+http://host:8042/dicom-web names a DICOMweb root as an archive argument
 ENV_USER, ENV_PASSWORD, ENV_TOKEN = "MRI_SEARCH_DICOMWEB_USER", "MRI_SEARCH_DICOMWEB_PASSWORD", "MRI_SEARCH_DICOMWEB_TOKEN"
 CACHE_BYTES = 512 * 1024**2  # per process: series kept after retrieval (the one being read is always kept)
+PIXEL_SLACK = 1.5  # a series' retrieval may bring this many times the pixel bytes its headers declare,
+PIXEL_HEADROOM = 64 * 1024  # plus this per instance (header, encapsulation) and 1 MiB in all; more is refused
+UNDECLARED_CAP = 2**31  # the cap of a series whose declared size this process does not know (2 GiB)
 LIST_PAGE = 1000  # series per QIDO-RS request of a listing
 MAX_SERIES = 10_000_000  # a listing stops there (a server that never ends its pages)
 _UID = re.compile(r"[0-9]+(\.[0-9]+)*")  # a DICOM UID (PS3.5 9.1), checked before it goes into a URL
@@ -234,6 +239,7 @@ def scan_dicomweb(cfg: DicomwebCfg, options: ScanOptions | None = None, client=N
     skips: list[Skip] = []
     refs: list[FileRef] = []
     datasets: dict[str, pydicom.Dataset] = {}
+    declared: dict[str, int] = {}  # series key -> pixel bytes (plus per-instance headroom) its headers declare
     for study, series, modality in sorted(wanted):
         where = f"{cfg.url} study {hash_id(salt, study)[:12]} series {hash_id(salt, series)[:12]}"
         key = hash_id(salt, f"{series}#0")
@@ -273,10 +279,31 @@ def scan_dicomweb(cfg: DicomwebCfg, options: ScanOptions | None = None, client=N
                           label=f"{where} instance {hash_id(salt, sop)[:12]}")
             datasets[ref.member] = ds
             refs.append(ref)
+            declared[_series_key(cfg.url, study, series)] = (declared.get(_series_key(cfg.url, study, series), 0)
+                                                             + _declared_bytes(ds))
+    # what the pixel retrieval of these series may bring, and how it talks to the server (forked readers inherit)
+    _DECLARED.clear()  # one scan's series at a time: bounded by what the run reads
+    _DECLARED.update({k: int(v * PIXEL_SLACK) + (1 << 20) for k, v in declared.items()})
+    _SETTINGS[cfg.url] = (cfg.timeout_s, cfg.retries, cfg.backoff_s)
     read = partial(_read_meta, datasets, options)
     records, sk = scan_dicom(refs, options, read=read)
     records.sort(key=lambda r: (r.study_key, r.series_number if r.series_number is not None else 10**6, r.key))
     return ScanResult(series=records, skipped=skips + sk, reports={})
+
+
+def _declared_bytes(ds) -> int:
+    """Pixel bytes an instance's header declares (rows x columns x frames x samples x bytes per sample), plus
+    ``PIXEL_HEADROOM``; 0 for the pixels of a header without the numbers (the header checks refuse it later)."""
+    try:
+        n = (int(ds.get("Rows", 0) or 0) * int(ds.get("Columns", 0) or 0) * int(ds.get("NumberOfFrames", 1) or 1)
+             * int(ds.get("SamplesPerPixel", 1) or 1) * max(1, int(ds.get("BitsAllocated", 16) or 16) // 8))
+    except (TypeError, ValueError):
+        n = 0
+    return max(0, n) + PIXEL_HEADROOM
+
+
+def _series_key(url: str, study: str, series: str) -> str:
+    return f"{url}|{study}|{series}"
 
 
 def _read_meta(datasets: dict, options: ScanOptions, ref: FileRef):
@@ -285,8 +312,10 @@ def _read_meta(datasets: dict, options: ScanOptions, ref: FileRef):
 
 
 # ---------------------------------------------------------------------------------------------- pixels
-_CLIENTS: dict[tuple, object] = {}  # (URL, credentials from the environment) -> client, per process
+_CLIENTS: dict[tuple, object] = {}  # (URL, credentials, settings) -> client, per process
 _CACHE: OrderedDict[str, dict[str, bytes]] = OrderedDict()  # "URL|study|series" -> SOP UID -> file bytes
+_DECLARED: dict[str, int] = {}  # "URL|study|series" -> the most bytes its retrieval may bring (set by the scan)
+_SETTINGS: dict[str, tuple[float, int, float]] = {}  # URL -> (timeout_s, retries, backoff_s) of its scan
 
 
 def open_instance(ref: FileRef) -> io.BytesIO:
@@ -298,7 +327,7 @@ def open_instance(ref: FileRef) -> io.BytesIO:
     """
     parts = ref.member.split("/")  # studies/S/series/E/instances/I
     study, series, sop = parts[1], parts[3], parts[5]
-    skey = f"{ref.container}|{study}|{series}"
+    skey = _series_key(ref.container, study, series)
     if skey not in _CACHE:
         _CACHE[skey] = _retrieve_series(ref.container, study, series)
         while len(_CACHE) > 1 and sum(len(b) for v in _CACHE.values() for b in v.values()) > CACHE_BYTES:
@@ -310,23 +339,40 @@ def open_instance(ref: FileRef) -> io.BytesIO:
     return io.BytesIO(data)
 
 
+class SeriesTooLarge(OSError):
+    """A series' retrieval brought more bytes than its instances' headers declare."""
+
+
 def _retrieve_series(url: str, study: str, series: str) -> dict[str, bytes]:
+    """Every instance of a series as file bytes, streamed one instance at a time and stopped past its cap.
+
+    Raises:
+        OSError: gone, failing, or more bytes than the instances' headers declare (``PIXEL_SLACK``).
+    """
     import pydicom
 
-    who = (url, os.environ.get(ENV_TOKEN), os.environ.get(ENV_USER), os.environ.get(ENV_PASSWORD))
+    settings = _SETTINGS.get(url, (DicomwebCfg.timeout_s, DicomwebCfg.retries, DicomwebCfg.backoff_s))
+    who = (url, os.environ.get(ENV_TOKEN), os.environ.get(ENV_USER), os.environ.get(ENV_PASSWORD), settings)
     client = _CLIENTS.get(who)
     if client is None:
-        client = _CLIENTS[who] = make_client(url)
+        client = _CLIENTS[who] = make_client(url, *settings)
+    cap = _DECLARED.get(_series_key(url, study, series), UNDECLARED_CAP)
+    out: dict[str, bytes] = {}
+    total = 0
     try:
         # "*": the instances as stored, never transcoded (the pixels must be those of the files)
-        datasets = client.retrieve_series(study, series, media_types=(("application/dicom", "*"),))
+        for ds in client.iter_series(study, series, media_types=(("application/dicom", "*"),)):
+            buf = io.BytesIO()
+            pydicom.dcmwrite(buf, ds, enforce_file_format=False)
+            out[str(ds.SOPInstanceUID)] = data = buf.getvalue()
+            total += len(data)
+            if total > cap:
+                raise SeriesTooLarge(f"the server sent more than {cap / 1e6:.1f} MB for this series, more than its "
+                                     "instances' headers declare; not read")
+    except SeriesTooLarge:
+        raise
     except Exception as exc:  # noqa: BLE001
         if _status(exc) == 404:
             raise OSError("series not on the server any more (HTTP 404: deleted since the scan)") from None
         raise OSError(http_problem(url, exc)) from None
-    out = {}
-    for ds in datasets:
-        buf = io.BytesIO()
-        pydicom.dcmwrite(buf, ds, enforce_file_format=False)
-        out[str(ds.SOPInstanceUID)] = buf.getvalue()
     return out
