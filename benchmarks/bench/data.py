@@ -84,7 +84,7 @@ def load_bench_data(archive: Path, split: str = "test", salt: str = "mri-search"
         if r["nifti_path"]:
             by_key[("nifti", r["nifti_path"])] = r
         by_key[("dicom", hash_id(salt, r["series_uid"]))] = r
-    scan = scan_archive(archive, ScanOptions(salt=salt, workers=workers))
+    scan = scan_archive(archive, ScanOptions(salt=salt, workers=max(1, workers)))
     evaluated, fit, unmatched, seen = [], [], 0, set()
     for rec in scan.series:
         row = by_key.get(_join_key(rec, salt))
