@@ -57,10 +57,6 @@ class SeriesDataset(torch.utils.data.Dataset):
             return {"i": i, "image": None, "error": msg.splitlines()[0] if msg else type(exc).__name__}
 
 
-def _as_list(items: list[dict]) -> list[dict]:
-    return items
-
-
 @dataclass
 class EmbeddedBatch:
     """One batch of ``embed_series``."""
@@ -159,13 +155,28 @@ def embed_series(loaded, records: Sequence[SeriesRecord], reports: dict[str, Par
     if unknown:
         raise ValueError(f"unknown feature(s) {unknown}; choose from {list(FEATURES)}")
     records = list(records)
+    # one series per worker request, batched here: a worker making whole batches kept the encoder waiting for
+    # the first one and the last (the pipeline filled and drained a batch at a time), and each worker keeps two
+    # batches of series ready so that the encoder's report work does not stall it (index_throughput on 2 cores:
+    # ratio to the stage bound 0.67 -> 0.78 -> 0.83)
     dl = torch.utils.data.DataLoader(SeriesDataset(records, loaded.preprocess, loader, cache_dir),
-                                     batch_size=batch_size,
-                                     shuffle=False, num_workers=workers, collate_fn=_as_list,
-                                     prefetch_factor=2 if workers else None)
-    it = iter(dl)  # forks the workers now
+                                     batch_size=None, shuffle=False, num_workers=workers,
+                                     prefetch_factor=2 * batch_size if workers else None)
+    it = _grouped(iter(dl), batch_size)  # iter() forks the workers now
     return _batches(it, records, ReportEmbedder(loaded.model, reports or {}), loaded.model, batch_size,
                     tuple(features), encoder_threads(workers))
+
+
+def _grouped(items: Iterator[dict], n: int) -> Iterator[list[dict]]:
+    """Consecutive lists of ``n`` items (the last one shorter)."""
+    batch: list[dict] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == n:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def encoder_threads(workers: int, cores: int | None = None) -> int:
