@@ -13,7 +13,20 @@ from mri_search.ingest.config import ScanOptions
 from mri_search.ingest.dicomweb import DicomwebCfg, scan_dicomweb
 
 
-class _Server:
+class _Loopback:
+    """A threaded HTTP server on a free loopback port; ``url`` is its DICOMweb root."""
+
+    def _serve(self, handler) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/dicom-web"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _Server(_Loopback):
     """Answers ``/dicom-web/series`` with ``fail`` 503s first, then ``body``; records each request's headers."""
 
     def __init__(self, body, fail: int = 0) -> None:
@@ -38,13 +51,7 @@ class _Server:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/dicom-web"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._serve(Handler)
 
 
 @pytest.fixture()
@@ -128,7 +135,7 @@ def _instance_bytes(sop: str, rows: int) -> bytes:
     return buf.getvalue()
 
 
-class _PacsServer:
+class _PacsServer(_Loopback):
     """A DICOMweb server of one MR series whose metadata declares one 8x8 instance; its WADO-RS retrieval answers
     ``instances`` instances of ``rows``^2 pixels (multipart/related), after ``delay_s``."""
 
@@ -168,13 +175,7 @@ class _PacsServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/dicom-web"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._serve(Handler)
 
 
 def _first_instance(url: str):
