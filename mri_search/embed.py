@@ -17,6 +17,7 @@ import logging
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 import numpy as np
 import torch
@@ -158,7 +159,7 @@ def embed_series(loaded, records: Sequence[SeriesRecord], reports: dict[str, Par
     # one series per worker request, batched here: a worker making whole batches kept the encoder waiting for
     # the first one and the last (the pipeline filled and drained a batch at a time), and each worker keeps two
     # batches of series ready so that the encoder's report work does not stall it (index_throughput on 2 cores:
-    # ratio to the stage bound 0.67 -> 0.78 -> 0.83)
+    # ratio to the stage bound 0.67 before, 0.78 with one batch ready, median 0.745 of five runs with two)
     dl = torch.utils.data.DataLoader(SeriesDataset(records, loaded.preprocess, loader, cache_dir),
                                      batch_size=None, shuffle=False, num_workers=workers,
                                      prefetch_factor=2 * batch_size if workers else None)
@@ -169,13 +170,7 @@ def embed_series(loaded, records: Sequence[SeriesRecord], reports: dict[str, Par
 
 def _grouped(items: Iterator[dict], n: int) -> Iterator[list[dict]]:
     """Consecutive lists of ``n`` items (the last one shorter)."""
-    batch: list[dict] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == n:
-            yield batch
-            batch = []
-    if batch:
+    while batch := list(islice(items, n)):
         yield batch
 
 

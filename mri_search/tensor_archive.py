@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .atomic import atomic_path
 
 if TYPE_CHECKING:  # torch and preprocessing (MONAI) load only on the paths that use them: `synth --format dicom`
     import torch  # never needs them
@@ -150,17 +151,11 @@ def write_study(path: Path, series: list[tuple[str, torch.Tensor, torch.Tensor]]
         tensors[uid] = codes.contiguous()
         tensors[uid + ".affine"] = affine.to(torch.float64).contiguous()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:  # its ".tmp" name is not a study file (``study_files``) until it is renamed
         # one metadata key: safetensors writes its metadata map in no fixed order, and the same study must give
         # the same bytes
-        save_file(tensors, tmp, metadata={"study": json.dumps({"report": report, "rows": rows}, sort_keys=True)})
+        save_file(tensors, str(tmp), metadata={"study": json.dumps({"report": report, "rows": rows}, sort_keys=True)})
         os.chmod(tmp, 0o644)  # mkstemp makes the file private; the archive is ordinary data
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def read_study_meta(path: Path) -> tuple[str, list[dict]]:

@@ -102,13 +102,11 @@ def _rebuilt(model, cfg):
     missing (cls -> mean drops it; mean -> cls adds a freshly initialised one), and the report adapter when it
     changes kind (the new one starts freshly initialised)."""
     new = build_model(cfg, pretrained_text=False)
-    state = model.state_dict()
-    if cfg.text.adapter != model.cfg.text.adapter:
-        state = {k: v for k, v in state.items() if not k.startswith("text.proj.")}
+    new_adapter = cfg.text.adapter != model.cfg.text.adapter
+    state = {k: v for k, v in model.state_dict().items() if not (new_adapter and k.startswith("text.proj."))}
     missing, unexpected = new.load_state_dict(state, strict=False)
     stray = [k for k in (*missing, *unexpected)
-             if k != "visual.vit.cls_token" and not (cfg.text.adapter != model.cfg.text.adapter
-                                                     and k.startswith("text.proj."))]
+             if k != "visual.vit.cls_token" and not (new_adapter and k.startswith("text.proj."))]
     if stray:
         raise ValueError(f"cannot carry weights over to the changed model: {stray[:5]}")
     return new

@@ -106,8 +106,9 @@ def align(
     try:
         if vision_lr_scale != 1.0:
             train = dataclasses.replace(train, lr_scales=((VISION_TRUNK, vision_lr_scale),))
-        stage = AlignStageCfg(init=str(init or ""), preset=preset, loss=loss, label_weight=label_weight, text_tune=text_tune or "",
-                               text_adapter=text_adapter or "", vision_pool=vision_pool or "")
+        stage = AlignStageCfg(init=str(init or ""), preset=preset, loss=loss, label_weight=label_weight,
+                               text_tune=text_tune or "", text_adapter=text_adapter or "",
+                               vision_pool=vision_pool or "")
         summary = run_align(data, stage, train, resume=resume)
     except ValueError as e:
         _fail(str(e))

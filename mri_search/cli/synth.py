@@ -59,7 +59,8 @@ def synth(
             from ..preprocess import default_preprocess
 
             preprocess = default_preprocess(tensor_size)
-        cfg = SynthConfig(preprocess=preprocess, region_weights=parse_region_weights(region_weights), hn_tumour_fraction=hn_tumour_fraction,
+        cfg = SynthConfig(preprocess=preprocess, region_weights=parse_region_weights(region_weights),
+                          hn_tumour_fraction=hn_tumour_fraction,
                           out=out, studies=studies, seed=seed, format=format,
                           regions=tuple(r.strip() for r in regions.split(",")) if regions else None,
                           workers=workers, enhanced_fraction=enhanced_fraction, report_csv=report_csv,

@@ -169,8 +169,10 @@ def scan_dicom(refs: list[FileRef], options: ScanOptions,
     skips: list[Skip] = []
     by_series: dict[str, list[DicomHeader]] = defaultdict(list)
     issues: dict[str, list[tuple[FileRef, HeaderProblem]]] = defaultdict(list)
-    outcomes = (_read_serial(refs, read or _default_reader(options)) if read is not None
-                or not _parallel(refs, options) else _read_parallel(refs, options))
+    if read is None and _parallel(refs, options):
+        outcomes = _read_parallel(refs, options)
+    else:
+        outcomes = _read_serial(refs, read or _default_reader(options))
     for ref, header in outcomes:
         if isinstance(header, HeaderProblem):
             if header.series_uid:

@@ -263,6 +263,7 @@ def scan_dicomweb(cfg: DicomwebCfg, options: ScanOptions | None = None, client=N
             else:
                 skips.append(Skip(where, http_problem(cfg.url, exc), series=key, level="failed"))
             continue
+        skey = _series_key(cfg.url, study, series)
         for n, item in enumerate(meta):
             sop = value(item, "00080018")
             if not _is_uid(sop):
@@ -279,8 +280,7 @@ def scan_dicomweb(cfg: DicomwebCfg, options: ScanOptions | None = None, client=N
                           label=f"{where} instance {hash_id(salt, sop)[:12]}")
             datasets[ref.member] = ds
             refs.append(ref)
-            declared[_series_key(cfg.url, study, series)] = (declared.get(_series_key(cfg.url, study, series), 0)
-                                                             + _declared_bytes(ds))
+            declared[skey] = declared.get(skey, 0) + _declared_bytes(ds)
     # what the pixel retrieval of these series may bring, and how it talks to the server (forked readers inherit)
     _DECLARED.clear()  # one scan's series at a time: bounded by what the run reads
     _DECLARED.update({k: int(v * PIXEL_SLACK) + (1 << 20) for k, v in declared.items()})

@@ -19,7 +19,6 @@ from .writers.dicom import as_stack
 from .writers.dicom_headers import quantise
 
 
-
 def stored_volume(volume: np.ndarray, plan: StudyPlan, series: SeriesPlan, series_uid: str) -> np.ndarray:
     """What a reader gets back from the written series: float32 ``[S, R, C]`` (DWI ``[B, S, R, C]``)."""
     stack = as_stack(volume, series)  # [B, S, R, C]
